@@ -1,0 +1,547 @@
+//! The client: builds, signs and sends calls, classifies failures and retries them.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use tracing::Instrument;
+
+use crate::config::{Endpoint, HttpSettings, RetryConfig, Site};
+use crate::credentials::{self, Credentials, ProvideCredentials};
+use crate::error::{Error, ErrorKind};
+use crate::meta::ActionMeta;
+use crate::rate_limit::RateLimiter;
+use crate::retry::{backoff, Failure};
+use crate::signing;
+
+/// Responses larger than this are refused rather than buffered.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// A request of one action: its parameters, and the response type it yields.
+pub trait Operation: serde::Serialize + Send + Sync {
+    type Response: DeserializeOwned + Send;
+    /// The action's entry in [`crate::metadata::ACTIONS`].
+    fn meta() -> &'static ActionMeta;
+}
+
+/// An async CAR client. Cheap to clone; clones share connections and rate limits.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    region: Option<String>,
+    language: Option<String>,
+    credentials: Arc<dyn ProvideCredentials>,
+    retry: RetryConfig,
+    limiter: Option<RateLimiter>,
+    request_client: Option<String>,
+    timeout: Duration,
+    max_response_bytes: usize,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint.url())
+            .field("region", &self.inner.region)
+            .field("language", &self.inner.language)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Client`].
+#[derive(Default)]
+pub struct ClientBuilder {
+    credentials: Option<Arc<dyn ProvideCredentials>>,
+    region: Option<String>,
+    site: Option<Site>,
+    endpoint: Option<String>,
+    language: Option<String>,
+    http: HttpSettings,
+    retry: RetryConfig,
+    rate_limiting: Option<bool>,
+    request_client: Option<String>,
+    max_response_bytes: Option<usize>,
+}
+
+impl ClientBuilder {
+    /// Where credentials come from; by default the standard chain
+    /// ([`credentials::DefaultChain`]).
+    pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+        self.credentials = Some(Arc::new(provider));
+        self
+    }
+
+    /// Fixed credentials.
+    pub fn credentials(self, credentials: Credentials) -> Self {
+        self.credentials_provider(credentials::StaticProvider::new(credentials))
+    }
+
+    /// `X-TC-Region`; CAR does not require one.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into()).filter(|r: &String| !r.is_empty());
+        self
+    }
+
+    /// The site whose endpoint to use (international by default).
+    pub fn site(mut self, site: Site) -> Self {
+        self.site = Some(site);
+        self
+    }
+
+    /// Any endpoint: a host, `host:port`, or an `http(s)://` URL (http for local use).
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// `X-TC-Language`: `en-US` or `zh-CN`.
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.language = Some(language.into());
+        self
+    }
+
+    /// Time allowed to open a connection (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.http.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for one attempt, from sending to the last response byte (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.http.timeout = timeout;
+        self
+    }
+
+    /// Sends HTTPS through this proxy.
+    pub fn https_proxy(mut self, url: impl Into<String>) -> Self {
+        self.http.https_proxy = Some(url.into());
+        self
+    }
+
+    /// Trusts the certificates in this PEM file as well as the built-in roots.
+    pub fn ca_bundle(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.http.ca_bundle = Some(path.into());
+        self
+    }
+
+    /// Retry policy (default: 4 attempts, jittered exponential back-off).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Client-side rate limiting per action, from the spec's limits (on by default).
+    pub fn rate_limiting(mut self, on: bool) -> Self {
+        self.rate_limiting = Some(on);
+        self
+    }
+
+    /// A tag added to the `User-Agent`-like `X-TC-RequestClient` header.
+    pub fn request_client(mut self, tag: impl Into<String>) -> Self {
+        self.request_client = Some(tag.into());
+        self
+    }
+
+    /// Refuse responses larger than this (default 16 MiB).
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let endpoint = match (&self.endpoint, self.site) {
+            (Some(e), _) => Endpoint::parse(e)?,
+            (None, site) => Endpoint::parse(site.unwrap_or_default().host())?,
+        };
+        if let Some(lang) = &self.language {
+            if lang != "en-US" && lang != "zh-CN" {
+                return Err(Error::invalid_request(
+                    Some("language"),
+                    format!("expected `en-US` or `zh-CN`, got `{lang}`"),
+                ));
+            }
+        }
+        if let Some(tag) = &self.request_client {
+            if tag.len() > 128 || !tag.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+                return Err(Error::invalid_request(
+                    Some("request_client"),
+                    "expected at most 128 printable ASCII characters",
+                ));
+            }
+        }
+        if self.http.timeout.is_zero() || self.http.connect_timeout.is_zero() {
+            return Err(Error::invalid_request(Some("timeout"), "expected a duration above zero"));
+        }
+        let http = self.http.build_client()?;
+        let credentials = match self.credentials {
+            Some(c) => c,
+            None => Arc::new(credentials::DefaultChain::new()),
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                endpoint,
+                region: self.region,
+                language: self.language,
+                credentials,
+                retry: self.retry,
+                limiter: self.rate_limiting.unwrap_or(true).then(RateLimiter::new),
+                request_client: self.request_client,
+                timeout: self.http.timeout,
+                max_response_bytes: self.max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            }),
+        })
+    }
+}
+
+/// A signed request, as it would be sent: for `--dry-run` and debugging.
+#[derive(Clone)]
+pub struct SignedRequest {
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl SignedRequest {
+    /// The headers with the token and signature replaced, safe to print.
+    pub fn redacted_headers(&self) -> Vec<(&'static str, String)> {
+        self.headers
+            .iter()
+            .map(|(k, v)| {
+                let v = match *k {
+                    "X-TC-Token" => "** redacted **".to_string(),
+                    "Authorization" => redact_authorization(v),
+                    _ => v.clone(),
+                };
+                (*k, v)
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Debug for SignedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedRequest")
+            .field("url", &self.url)
+            .field("headers", &self.redacted_headers())
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .finish()
+    }
+}
+
+/// Keeps the credential scope (useful for debugging) but hides the signature, which
+/// would authorise a replay for a few minutes.
+fn redact_authorization(v: &str) -> String {
+    match v.find("Signature=") {
+        Some(i) => format!("{}Signature=** redacted **", &v[..i]),
+        None => "** redacted **".to_string(),
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "Response", borrow)]
+    response: Option<&'a serde_json::value::RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ErrorProbe {
+    #[serde(rename = "Error")]
+    error: Option<ApiErrorBody>,
+    #[serde(rename = "RequestId")]
+    request_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ApiErrorBody {
+    #[serde(rename = "Code")]
+    code: String,
+    #[serde(rename = "Message", default)]
+    message: String,
+}
+
+/// One attempt's outcome before it is turned into a result.
+enum Attempt {
+    Answer { status: u16, body: Vec<u8> },
+    Failed { error: Error, failure: Failure },
+}
+
+impl Client {
+    /// A builder with the defaults: international site, default credential chain.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The endpoint requests go to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    /// The configured region, if any.
+    pub fn region(&self) -> Option<&str> {
+        self.inner.region.as_deref()
+    }
+
+    /// Sends a typed request and parses its typed response.
+    pub async fn send<O: Operation>(&self, request: O) -> Result<O::Response, Error> {
+        let meta = O::meta();
+        let body = serde_json::to_vec(&request).map_err(|e| {
+            Error::invalid_request(None, format!("cannot encode the request: {e}")).with_action(meta.name)
+        })?;
+        let raw = self.call_raw(meta, body).await?;
+        parse_success::<O::Response>(meta, &raw)
+    }
+
+    /// Sends a JSON request body for `action` and returns the `Response` object (with
+    /// `RequestId`) as JSON. The body is sent as given; the CLI checks it beforehand.
+    pub async fn call_json(&self, action: &'static ActionMeta, params: &serde_json::Value) -> Result<serde_json::Value, Error> {
+        let body = serde_json::to_vec(params)
+            .map_err(|e| Error::invalid_request(None, format!("cannot encode the request: {e}")).with_action(action.name))?;
+        let raw = self.call_raw(action, body).await?;
+        parse_success::<serde_json::Value>(action, &raw)
+    }
+
+    /// Signs `body` for `action` as it would be sent now, without sending it.
+    pub async fn sign(&self, action: &'static ActionMeta, body: Vec<u8>) -> Result<SignedRequest, Error> {
+        let creds = self.inner.credentials.provide_credentials().await.map_err(|e| Error::from(e).with_action(action.name))?;
+        Ok(self.signed(action, &creds, body))
+    }
+
+    fn signed(&self, action: &'static ActionMeta, creds: &Credentials, body: Vec<u8>) -> SignedRequest {
+        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let inner = &self.inner;
+        let mut headers = signing::tc3_headers(
+            &creds.secret_id,
+            &creds.secret_key,
+            creds.token(),
+            crate::metadata::SERVICE.name,
+            crate::metadata::SERVICE.version,
+            action.name,
+            inner.region.as_deref(),
+            inner.endpoint.host(),
+            timestamp,
+            inner.language.as_deref(),
+            &body,
+        );
+        if let Some(tag) = &inner.request_client {
+            headers.push(("X-TC-RequestClient", tag.clone()));
+        }
+        SignedRequest { url: inner.endpoint.url().to_string(), headers, body }
+    }
+
+    /// The retry loop shared by typed and JSON calls; returns the raw 200 body.
+    async fn call_raw(&self, action: &'static ActionMeta, body: Vec<u8>) -> Result<Vec<u8>, Error> {
+        let started = Instant::now();
+        let retry = &self.inner.retry;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let span = tracing::info_span!(
+                "car.call",
+                action = action.name,
+                attempt,
+                request_id = tracing::field::Empty,
+                latency_ms = tracing::field::Empty,
+                outcome = tracing::field::Empty,
+            );
+            let t0 = Instant::now();
+            let (result, failure) = self.attempt(action, body.clone()).instrument(span.clone()).await;
+            span.record("latency_ms", t0.elapsed().as_millis() as u64);
+            let err = match result {
+                Ok(raw) => {
+                    span.record("outcome", "ok");
+                    if let Ok(probe) = probe_request_id(&raw) {
+                        span.record("request_id", probe.as_str());
+                    }
+                    tracing::debug!(parent: &span, "call succeeded");
+                    return Ok(raw);
+                }
+                Err(e) => e,
+            };
+            if let Some(id) = err.request_id() {
+                span.record("request_id", id);
+            }
+            span.record("outcome", err.code());
+            let may_retry = failure.retryable(action.retry_safe)
+                && attempt < retry.max_attempts
+                && started.elapsed() < retry.max_elapsed;
+            if !may_retry {
+                tracing::debug!(parent: &span, code = err.code(), "call failed");
+                return Err(err.with_action(action.name));
+            }
+            let wait = backoff(retry, attempt);
+            tracing::info!(parent: &span, code = err.code(), wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One attempt: throttle, sign, send, read, classify.
+    async fn attempt(&self, action: &'static ActionMeta, body: Vec<u8>) -> (Result<Vec<u8>, Error>, Failure) {
+        if let Some(l) = &self.inner.limiter {
+            l.acquire(action.name, action.rate_limit).await;
+        }
+        let creds = match self.inner.credentials.provide_credentials().await {
+            Ok(c) => c,
+            Err(e) => return (Err(Error::from(e)), Failure::Final),
+        };
+        let signed = self.signed(action, &creds, body);
+        match self.transmit(signed).await {
+            Attempt::Failed { error, failure } => (Err(error), failure),
+            Attempt::Answer { status, body } => classify_answer(status, body),
+        }
+    }
+
+    async fn transmit(&self, req: SignedRequest) -> Attempt {
+        let mut rb = self.inner.http.post(&req.url);
+        for (k, v) in &req.headers {
+            rb = rb.header(*k, v);
+        }
+        let resp = match rb.body(req.body).send().await {
+            Ok(r) => r,
+            Err(e) => return send_failure(e, self.inner.timeout),
+        };
+        let status = resp.status().as_u16();
+        match read_limited(resp, self.inner.max_response_bytes).await {
+            Ok(body) => Attempt::Answer { status, body },
+            Err(ReadError::TooLarge) => Attempt::Failed {
+                error: Error::new(ErrorKind::InvalidResponse {
+                    status,
+                    message: format!("response larger than {} bytes", self.inner.max_response_bytes),
+                    snippet: String::new(),
+                }),
+                failure: Failure::Final,
+            },
+            Err(ReadError::Http(e)) => send_failure(e, self.inner.timeout),
+        }
+    }
+}
+
+enum ReadError {
+    TooLarge,
+    Http(reqwest::Error),
+}
+
+async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, ReadError> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(ReadError::TooLarge);
+    }
+    let mut out = Vec::with_capacity(resp.content_length().map_or(1024, |n| n as usize));
+    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Http)? {
+        if out.len() + chunk.len() > limit {
+            return Err(ReadError::TooLarge);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+fn send_failure(e: reqwest::Error, timeout: Duration) -> Attempt {
+    if e.is_timeout() {
+        return Attempt::Failed { error: Error::new(ErrorKind::Timeout { after: timeout }), failure: Failure::MaybeSent };
+    }
+    // A refused or failed connection means no byte of the request reached the server.
+    let failure = if e.is_connect() { Failure::NotSent } else { Failure::MaybeSent };
+    let message = describe_reqwest(&e);
+    Attempt::Failed {
+        error: Error::new(ErrorKind::Transport { message, source: Some(Box::new(e.without_url())) }),
+        failure,
+    }
+}
+
+/// The innermost cause is usually the useful part ("connection refused").
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    let mut msg = if e.is_connect() { "cannot connect".to_string() } else { "connection failed".to_string() };
+    let mut src = std::error::Error::source(e);
+    let mut last = None;
+    while let Some(s) = src {
+        last = Some(s.to_string());
+        src = s.source();
+    }
+    if let Some(l) = last {
+        msg.push_str(": ");
+        msg.push_str(&l);
+    }
+    msg
+}
+
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(120)]);
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string()
+}
+
+fn classify_answer(status: u16, body: Vec<u8>) -> (Result<Vec<u8>, Error>, Failure) {
+    if status != 200 {
+        let failure = if status >= 500 { Failure::MaybeSent } else { Failure::Final };
+        let error = Error::new(ErrorKind::InvalidResponse {
+            status,
+            message: format!("the gateway answered HTTP {status} instead of an API response"),
+            snippet: snippet(&body),
+        });
+        return (Err(error), failure);
+    }
+    let envelope: Envelope<'_> = match serde_json::from_slice(&body) {
+        Ok(e) => e,
+        Err(e) => {
+            let message = if e.is_eof() {
+                format!("the response JSON is truncated ({} bytes received)", body.len())
+            } else {
+                format!("the response is not valid JSON: {e}")
+            };
+            return (Err(Error::new(ErrorKind::InvalidResponse { status, message, snippet: snippet(&body) })), Failure::Final);
+        }
+    };
+    let Some(raw) = envelope.response else {
+        let error = Error::new(ErrorKind::InvalidResponse {
+            status,
+            message: "the response has no `Response` object".into(),
+            snippet: snippet(&body),
+        });
+        return (Err(error), Failure::Final);
+    };
+    match serde_json::from_str::<ErrorProbe>(raw.get()) {
+        Ok(ErrorProbe { error: Some(err), request_id }) => {
+            let error = Error::api(err.code.as_str(), err.message, request_id);
+            let failure = if error.is_throttling() { Failure::Throttled } else { Failure::Final };
+            (Err(error), failure)
+        }
+        Ok(_) => (Ok(body), Failure::Final),
+        Err(e) => {
+            let error = Error::new(ErrorKind::InvalidResponse {
+                status,
+                message: format!("the `Response` object is malformed: {e}"),
+                snippet: snippet(&body),
+            });
+            (Err(error), Failure::Final)
+        }
+    }
+}
+
+fn probe_request_id(body: &[u8]) -> Result<String, serde_json::Error> {
+    let env: Envelope<'_> = serde_json::from_slice(body)?;
+    let probe: ErrorProbe = serde_json::from_str(env.response.map_or("{}", |r| r.get()))?;
+    Ok(probe.request_id.unwrap_or_default())
+}
+
+fn parse_success<T: DeserializeOwned>(action: &'static ActionMeta, body: &[u8]) -> Result<T, Error> {
+    let env: Envelope<'_> = serde_json::from_slice(body).map_err(|e| {
+        Error::new(ErrorKind::InvalidResponse { status: 200, message: e.to_string(), snippet: snippet(body) })
+    })?;
+    let raw = env.response.map_or("{}", |r| r.get());
+    serde_json::from_str::<T>(raw).map_err(|e| {
+        let request_id = serde_json::from_str::<ErrorProbe>(raw).ok().and_then(|p| p.request_id);
+        Error::new(ErrorKind::InvalidResponse {
+            status: 200,
+            message: format!("the response does not match {}Response: {e}", action.name),
+            snippet: snippet(body),
+        })
+        .with_action(action.name)
+        .with_request_id(request_id)
+    })
+}

@@ -1,0 +1,151 @@
+//! The one error type every call returns.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::credentials::CredentialsError;
+use crate::ErrorCode;
+
+/// What went wrong with a call. Every variant can say which action it concerned and,
+/// where the server answered, the `RequestId` to quote to support.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    action: Option<&'static str>,
+    request_id: Option<String>,
+}
+
+/// The classes of failure, for callers that branch on them.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The API answered with an error code.
+    Api { code: ErrorCode, message: String },
+    /// The request could not be sent or the connection broke.
+    Transport { message: String, source: Option<Box<dyn std::error::Error + Send + Sync>> },
+    /// No answer within the configured time.
+    Timeout { after: Duration },
+    /// The server answered, but not with a well-formed API response.
+    InvalidResponse { status: u16, message: String, snippet: String },
+    /// No usable credentials.
+    Credentials(CredentialsError),
+    /// The request was rejected before sending: nothing left this process.
+    InvalidRequest { parameter: Option<String>, message: String },
+    /// The client itself is misconfigured (endpoint, proxy, CA bundle...).
+    Config { message: String },
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind) -> Error {
+        Error { kind, action: None, request_id: None }
+    }
+
+    pub(crate) fn with_action(mut self, action: &'static str) -> Error {
+        self.action = Some(action);
+        self
+    }
+
+    pub(crate) fn with_request_id(mut self, request_id: Option<String>) -> Error {
+        self.request_id = request_id.filter(|r| !r.is_empty());
+        self
+    }
+
+    /// An API error, as the server would send it (used by servers and tests too).
+    pub fn api(code: impl Into<ErrorCode>, message: impl Into<String>, request_id: Option<String>) -> Error {
+        Error::new(ErrorKind::Api { code: code.into(), message: message.into() }).with_request_id(request_id)
+    }
+
+    /// A request rejected before sending.
+    pub fn invalid_request(parameter: Option<&str>, message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::InvalidRequest { parameter: parameter.map(str::to_owned), message: message.into() })
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Config { message: message.into() })
+    }
+
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The API error code, or a client-side code such as `ClientNetworkError`.
+    pub fn code(&self) -> &str {
+        match &self.kind {
+            ErrorKind::Api { code, .. } => code.code(),
+            ErrorKind::Transport { .. } => "ClientNetworkError",
+            ErrorKind::Timeout { .. } => "ClientTimeout",
+            ErrorKind::InvalidResponse { .. } => "ClientInvalidResponse",
+            ErrorKind::Credentials(_) => "ClientCredentialsError",
+            ErrorKind::InvalidRequest { .. } => "ClientParamsError",
+            ErrorKind::Config { .. } => "ClientConfigError",
+        }
+    }
+
+    /// The typed API error code, when the API answered with one.
+    pub fn api_code(&self) -> Option<&ErrorCode> {
+        match &self.kind {
+            ErrorKind::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// A human-readable description, free of secrets.
+    pub fn message(&self) -> String {
+        match &self.kind {
+            ErrorKind::Api { message, .. } => message.clone(),
+            ErrorKind::Transport { message, .. } => message.clone(),
+            ErrorKind::Timeout { after } => format!("no answer within {:.1} s", after.as_secs_f64()),
+            ErrorKind::InvalidResponse { status, message, snippet } if snippet.is_empty() => {
+                format!("{message} (HTTP {status})")
+            }
+            ErrorKind::InvalidResponse { status, message, snippet } => {
+                format!("{message} (HTTP {status}; body starts: {snippet})")
+            }
+            ErrorKind::Credentials(e) => e.to_string(),
+            ErrorKind::InvalidRequest { parameter: Some(p), message } => format!("parameter {p}: {message}"),
+            ErrorKind::InvalidRequest { parameter: None, message } => message.clone(),
+            ErrorKind::Config { message } => message.clone(),
+        }
+    }
+
+    /// The server's RequestId, when it answered.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The action the call was for.
+    pub fn action(&self) -> Option<&str> {
+        self.action
+    }
+
+    /// True when the API said the caller is sending too fast.
+    pub fn is_throttling(&self) -> bool {
+        matches!(&self.kind, ErrorKind::Api { code, .. } if code.code().starts_with("RequestLimitExceeded"))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message())?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (RequestId: {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Transport { source: Some(s), .. } => Some(s.as_ref()),
+            ErrorKind::Credentials(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<CredentialsError> for Error {
+    fn from(e: CredentialsError) -> Error {
+        Error::new(ErrorKind::Credentials(e))
+    }
+}

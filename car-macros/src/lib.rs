@@ -1,0 +1,61 @@
+//! `generate!("path/to/spec.json")`: expands the CAR spec into types, client methods and
+//! metadata. All the work happens in `car_spec`; this crate only reads the file, reports
+//! spec mistakes as compile errors at the call site, and makes the compiler watch the file.
+
+use proc_macro::TokenStream;
+use quote::quote;
+use syn::{parse_macro_input, LitStr};
+
+/// Generates the API surface from a spec file. Like `include_str!`, the path is relative
+/// to the file that invokes the macro.
+#[proc_macro]
+pub fn generate(input: TokenStream) -> TokenStream {
+    let lit = parse_macro_input!(input as LitStr);
+    expand(&lit).unwrap_or_else(|e| e.to_compile_error()).into()
+}
+
+fn expand(lit: &LitStr) -> Result<proc_macro2::TokenStream, syn::Error> {
+    let rel = lit.value();
+    let path = resolve(lit, &rel)?;
+    let src = std::fs::read_to_string(&path).map_err(|e| {
+        syn::Error::new(lit.span(), format!("cannot read spec file {}: {e}", path.display()))
+    })?;
+    let checked = car_spec::parse(&src).map_err(|errors| {
+        let mut all: Option<syn::Error> = None;
+        for e in errors {
+            let err = syn::Error::new(lit.span(), format!("spec error in {rel} at {e}"));
+            match &mut all {
+                Some(a) => a.combine(err),
+                None => all = Some(err),
+            }
+        }
+        all.unwrap_or_else(|| syn::Error::new(lit.span(), "spec rejected"))
+    })?;
+    let generated = car_spec::codegen::generate(&checked);
+    let tracked = path.to_string_lossy().into_owned();
+    Ok(quote! {
+        // Makes the compiler rebuild this crate whenever the spec file changes.
+        const _: &[u8] = include_bytes!(#tracked);
+        #generated
+    })
+}
+
+/// Resolves `rel` against the invoking file's directory; falls back to the crate root
+/// when the compiler cannot name the file (e.g. code produced by another macro).
+fn resolve(lit: &LitStr, rel: &str) -> Result<std::path::PathBuf, syn::Error> {
+    let from_file = lit
+        .span()
+        .unwrap()
+        .local_file()
+        .and_then(|f| f.parent().map(|d| d.join(rel)));
+    if let Some(p) = from_file {
+        // The compiler may name the file relative to its working directory; make the
+        // path absolute so the `include_bytes!` we emit finds the same file.
+        return std::fs::canonicalize(&p)
+            .map_err(|e| syn::Error::new(lit.span(), format!("cannot read spec file {}: {e}", p.display())));
+    }
+    let base = std::env::var("CARGO_MANIFEST_DIR").map_err(|_| {
+        syn::Error::new(lit.span(), "cannot tell where the invoking file is, and CARGO_MANIFEST_DIR is not set")
+    })?;
+    Ok(std::path::Path::new(&base).join(rel))
+}
