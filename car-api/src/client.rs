@@ -19,10 +19,17 @@ use crate::signing;
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// A request of one action: its parameters, and the response type it yields.
-pub trait Operation: serde::Serialize + Send + Sync {
-    type Response: DeserializeOwned + Send;
+pub trait Operation: serde::Serialize + DeserializeOwned + Send + Sync + 'static {
+    type Response: serde::Serialize + DeserializeOwned + Send + 'static;
     /// The action's entry in [`crate::metadata::ACTIONS`].
     fn meta() -> &'static ActionMeta;
+}
+
+/// Generic code over every operation, reached by action name through
+/// [`crate::visit_operation`].
+pub trait OperationVisitor {
+    type Output;
+    fn visit<O: Operation>(self) -> Self::Output;
 }
 
 /// An async CAR client. Cheap to clone; clones share connections and rate limits.

@@ -25,7 +25,7 @@ mod error;
 mod rate_limit;
 mod retry;
 
-pub use client::{Client, ClientBuilder, Operation, SignedRequest, DEFAULT_MAX_RESPONSE_BYTES};
+pub use client::{Client, ClientBuilder, Operation, OperationVisitor, SignedRequest, DEFAULT_MAX_RESPONSE_BYTES};
 pub use config::{Endpoint, RetryConfig, Site};
 pub use error::{Error, ErrorKind};
 

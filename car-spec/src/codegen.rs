@@ -21,6 +21,7 @@ pub fn generate(spec: &Checked) -> TokenStream {
     let metadata = metadata(spec);
     let operations = spec.actions.iter().enumerate().map(|(i, a)| operation_impl(i, a));
     let methods = spec.actions.iter().map(client_method);
+    let visit = visit_operation(spec);
     let service_doc = doc_attrs(&format!("{} ({}), API version {}.", spec.service.title, spec.service.name, spec.service.version));
 
     quote! {
@@ -43,6 +44,8 @@ pub fn generate(spec: &Checked) -> TokenStream {
         #metadata
 
         #(#operations)*
+
+        #visit
 
         #service_doc
         impl crate::Client {
@@ -524,6 +527,25 @@ fn client_method(a: &CheckedAction) -> TokenStream {
         #doc
         pub async fn #method(&self, request: self::operations::#req) -> ::std::result::Result<self::operations::#resp, crate::Error> {
             self.send(request).await
+        }
+    }
+}
+
+/// A name-to-type dispatch, so generic code (the CLI, tests) can reach the typed request
+/// and response of an action known only by name.
+fn visit_operation(spec: &Checked) -> TokenStream {
+    let arms = spec.actions.iter().map(|a| {
+        let name = &a.name;
+        let req = format_ident!("{}Request", a.name);
+        quote!(#name => ::std::option::Option::Some(visitor.visit::<self::operations::#req>()),)
+    });
+    quote! {
+        /// Calls `visitor` with the request type of `action`; `None` for an unknown action.
+        pub fn visit_operation<V: crate::OperationVisitor>(action: &str, visitor: V) -> ::std::option::Option<V::Output> {
+            match action {
+                #(#arms)*
+                _ => ::std::option::Option::None,
+            }
         }
     }
 }

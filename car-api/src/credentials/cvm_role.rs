@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::cache::RefreshCache;
-use super::http::{describe, LazyClient};
+use super::http_client::{describe, LazyClient};
 use super::{
     system_time_from_unix, Credentials, CredentialsError, ProvideCredentials, ProvideFuture,
     DEFAULT_REFRESH_MARGIN,

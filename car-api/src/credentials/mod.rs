@@ -20,6 +20,7 @@ mod chain;
 mod cvm_role;
 mod env;
 mod file_access;
+mod http_client;
 mod ini_file;
 mod static_provider;
 mod sts;
@@ -33,11 +34,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use chain::{DefaultChain, DefaultChainBuilder};
 pub use cvm_role::{CvmRoleProvider, DEFAULT_METADATA_BASE_URL};
-pub use env::{env_region, Env, EnvProvider};
+pub use env::{
+    env_region, Env, EnvProvider, REGION_VAR, SECRET_ID_VAR, SECRET_KEY_VAR, SESSION_TOKEN_VAR,
+    TOKEN_VAR,
+};
 pub use ini_file::{IniFileProvider, SYSTEM_CREDENTIALS_FILE};
 pub use static_provider::StaticProvider;
 pub use sts::{StsAssumeRoleProvider, DEFAULT_STS_ENDPOINT};
-pub use tccli::{tccli_profile_name, ServiceConfig, TccliConfig, TccliProfileProvider};
+pub use tccli::{
+    tccli_profile_name, ServiceConfig, TccliConfig, TccliProfileProvider, PROFILE_VAR,
+};
 
 /// How long before expiry temporary credentials are refreshed by default.
 ///

@@ -1,6 +1,5 @@
 //! The small HTTP client setup shared by the metadata and STS providers.
 
-use std::error::Error as _;
 use std::sync::OnceLock;
 use std::time::Duration;
 

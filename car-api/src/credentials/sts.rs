@@ -1,0 +1,263 @@
+//! Temporary credentials from STS `AssumeRole` (API 2018-08-13), signed with
+//! longer-lived source credentials.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::cache::RefreshCache;
+use super::cvm_role::unix_seconds;
+use super::http_client::{describe, LazyClient};
+use super::{
+    system_time_from_unix, unix_now, Credentials, CredentialsError, ProvideCredentials,
+    ProvideFuture, DEFAULT_REFRESH_MARGIN,
+};
+use crate::signing::tc3_headers;
+
+/// STS's public endpoint.
+pub const DEFAULT_STS_ENDPOINT: &str = "sts.tencentcloudapi.com";
+const STS_VERSION: &str = "2018-08-13";
+// The official SDKs always call STS in this region; STS is global, the header is required.
+const DEFAULT_STS_REGION: &str = "ap-guangzhou";
+const DEFAULT_DURATION_SECONDS: u64 = 7200;
+
+/// Calls `AssumeRole` with credentials from another provider; caches the result and
+/// refreshes it before expiry. Concurrent callers share one refresh.
+#[derive(Debug)]
+pub struct StsAssumeRoleProvider {
+    source: Arc<dyn ProvideCredentials>,
+    role_arn: String,
+    role_session_name: String,
+    duration_seconds: u64,
+    endpoint: Endpoint,
+    region: String,
+    cache: RefreshCache,
+    timeout: Duration,
+    http: LazyClient,
+}
+
+#[derive(Debug, Clone)]
+struct Endpoint {
+    url: String,
+    host: String,
+}
+
+impl Endpoint {
+    /// A bare host means HTTPS; a full URL (e.g. `http://127.0.0.1:PORT`) is used as given.
+    fn parse(endpoint: &str) -> Endpoint {
+        let endpoint = endpoint.trim();
+        let (scheme, rest) = match endpoint.split_once("://") {
+            Some((scheme, rest)) => (scheme, rest),
+            None => ("https", endpoint),
+        };
+        let host = rest.split('/').next().unwrap_or(rest).to_owned();
+        Endpoint {
+            url: format!("{scheme}://{host}/"),
+            host,
+        }
+    }
+
+    fn is_loopback(&self) -> bool {
+        let host = self.host.rsplit_once(':').map_or(self.host.as_str(), |(h, port)| {
+            if port.chars().all(|c| c.is_ascii_digit()) { h } else { self.host.as_str() }
+        });
+        host == "localhost"
+            || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumeRoleRequest<'a> {
+    role_arn: &'a str,
+    role_session_name: &'a str,
+    duration_seconds: u64,
+}
+
+impl StsAssumeRoleProvider {
+    /// Assumes `role_arn` (e.g. `qcs::cam::uin/100000000001:roleName/car-ops`) as
+    /// `role_session_name`, for 7200 s, through [`DEFAULT_STS_ENDPOINT`].
+    pub fn new(
+        source: Arc<dyn ProvideCredentials>,
+        role_arn: impl Into<String>,
+        role_session_name: impl Into<String>,
+    ) -> Self {
+        let timeout = Duration::from_secs(10);
+        let endpoint = Endpoint::parse(DEFAULT_STS_ENDPOINT);
+        StsAssumeRoleProvider {
+            source,
+            role_arn: role_arn.into(),
+            role_session_name: role_session_name.into(),
+            duration_seconds: DEFAULT_DURATION_SECONDS,
+            http: LazyClient::new(Duration::from_secs(3), timeout, !endpoint.is_loopback()),
+            endpoint,
+            region: DEFAULT_STS_REGION.to_owned(),
+            cache: RefreshCache::new(DEFAULT_REFRESH_MARGIN),
+            timeout,
+        }
+    }
+
+    /// Another endpoint: a host (`sts.internal.tencentcloudapi.com`, HTTPS) or a URL
+    /// such as `http://127.0.0.1:8080`.
+    pub fn with_endpoint(mut self, endpoint: &str) -> Self {
+        self.endpoint = Endpoint::parse(endpoint);
+        self.http = LazyClient::new(Duration::from_secs(3), self.timeout, !self.endpoint.is_loopback());
+        self
+    }
+
+    /// Requested lifetime in seconds (STS allows up to 43200; default 7200).
+    pub fn with_duration_seconds(mut self, seconds: u64) -> Self {
+        self.duration_seconds = seconds;
+        self
+    }
+
+    /// The `X-TC-Region` sent to STS (default `ap-guangzhou`, as the official SDKs).
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// How long before expiry to refresh (default 5 minutes).
+    pub fn with_refresh_margin(mut self, margin: Duration) -> Self {
+        self.cache.set_margin(margin);
+        self
+    }
+
+    /// Uses this HTTP client (its own timeouts and proxy settings apply).
+    pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = LazyClient::with_client(client);
+        self
+    }
+
+    fn source_name(&self) -> String {
+        format!("STS AssumeRole {} at {}", self.role_arn, self.endpoint.url)
+    }
+
+    async fn fetch(&self) -> Result<Credentials, CredentialsError> {
+        let name = self.source_name();
+        let base = self.source.provide_credentials().await?;
+        let client = self
+            .http
+            .get()
+            .map_err(|e| CredentialsError::unavailable(&name, e))?;
+        let body = serde_json::to_vec(&AssumeRoleRequest {
+            role_arn: &self.role_arn,
+            role_session_name: &self.role_session_name,
+            duration_seconds: self.duration_seconds,
+        })
+        .map_err(|e| CredentialsError::invalid(&name, format!("cannot encode request: {e}")))?;
+        let headers = tc3_headers(
+            &base.secret_id,
+            &base.secret_key,
+            base.token(),
+            "sts",
+            STS_VERSION,
+            "AssumeRole",
+            Some(&self.region),
+            &self.endpoint.host,
+            unix_now(),
+            None,
+            &body,
+        );
+        let mut request = client.post(&self.endpoint.url).body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| CredentialsError::unavailable(&name, describe(&e)))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| CredentialsError::unavailable(&name, describe(&e)))?;
+        parse_assume_role_response(status, &bytes, &name)
+    }
+}
+
+impl ProvideCredentials for StsAssumeRoleProvider {
+    fn provide_credentials(&self) -> ProvideFuture<'_> {
+        Box::pin(async move {
+            let name = self.source_name();
+            self.cache.get_or_refresh(&name, || self.fetch()).await
+        })
+    }
+}
+
+/// Messages name fields, never their values (the body holds the new keys).
+fn parse_assume_role_response(
+    status: reqwest::StatusCode,
+    body: &[u8],
+    source: &str,
+) -> Result<Credentials, CredentialsError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        CredentialsError::unavailable(
+            source,
+            format!(
+                "HTTP {status}: response is not JSON (line {} column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    let Some(response) = value.get("Response") else {
+        return Err(CredentialsError::unavailable(
+            source,
+            format!("HTTP {status}: response has no Response object"),
+        ));
+    };
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
+    if let Some(error) = response.get("Error") {
+        return Err(CredentialsError::Service {
+            source_name: source.to_owned(),
+            code: text(error.get("Code")),
+            message: text(error.get("Message")),
+            request_id: text(response.get("RequestId")),
+        });
+    }
+    let missing = |what: &str| CredentialsError::unavailable(source, format!("response lacks {what}"));
+    let creds = response
+        .get("Credentials")
+        .ok_or_else(|| missing("Response.Credentials"))?;
+    let field = |name: &str| {
+        creds
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing(&format!("Response.Credentials.{name}")))
+    };
+    let expired = response
+        .get("ExpiredTime")
+        .and_then(unix_seconds)
+        .ok_or_else(|| missing("Response.ExpiredTime"))?;
+    Ok(Credentials::new(field("TmpSecretId")?, field("TmpSecretKey")?)
+        .with_token(field("Token")?)
+        .with_expiry(system_time_from_unix(expired)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        let e = Endpoint::parse("sts.tencentcloudapi.com");
+        assert_eq!((e.url.as_str(), e.host.as_str()), ("https://sts.tencentcloudapi.com/", "sts.tencentcloudapi.com"));
+        assert!(!e.is_loopback());
+        let e = Endpoint::parse("http://127.0.0.1:8080/");
+        assert_eq!((e.url.as_str(), e.host.as_str()), ("http://127.0.0.1:8080/", "127.0.0.1:8080"));
+        assert!(e.is_loopback());
+        assert!(Endpoint::parse("http://[::1]:9").is_loopback());
+        assert!(Endpoint::parse("http://localhost:9").is_loopback());
+    }
+
+    #[test]
+    fn api_error_is_reported_with_code() {
+        let body = br#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"bad sig"},"RequestId":"r-1"}}"#;
+        let err = parse_assume_role_response(reqwest::StatusCode::OK, body, "STS").unwrap_err();
+        assert_eq!(err.to_string(), "STS: AuthFailure.SignatureFailure: bad sig (RequestId: r-1)");
+    }
+}

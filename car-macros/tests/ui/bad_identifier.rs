@@ -1,0 +1,3 @@
+car_macros::generate!("specs/bad_identifier.json");
+
+fn main() {}

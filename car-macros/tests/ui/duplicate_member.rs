@@ -1,0 +1,3 @@
+car_macros::generate!("specs/duplicate_member.json");
+
+fn main() {}

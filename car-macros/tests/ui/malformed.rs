@@ -1,0 +1,3 @@
+car_macros::generate!("specs/malformed.json");
+
+fn main() {}

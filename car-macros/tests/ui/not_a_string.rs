@@ -1,0 +1,3 @@
+car_macros::generate!(spec = 1);
+
+fn main() {}

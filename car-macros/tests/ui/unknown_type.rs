@@ -1,0 +1,3 @@
+car_macros::generate!("specs/unknown_type.json");
+
+fn main() {}
