@@ -17,6 +17,7 @@
 pub mod config;
 pub mod credentials;
 pub mod meta;
+pub mod params;
 pub mod redact;
 pub mod signing;
 
@@ -24,6 +25,8 @@ mod client;
 mod error;
 mod rate_limit;
 mod retry;
+#[cfg(feature = "test-server")]
+pub mod test_server;
 
 pub use client::{Client, ClientBuilder, Operation, OperationVisitor, SignedRequest, DEFAULT_MAX_RESPONSE_BYTES};
 pub use config::{Endpoint, RetryConfig, Site};

@@ -137,12 +137,12 @@ mod tests {
         let fetch = || async {
             calls.fetch_add(1, Ordering::SeqCst);
             Ok(Credentials::new("id", "key")
-                .with_expiry(SystemTime::now() + Duration::from_millis(200)))
+                .with_expiry(SystemTime::now() + Duration::from_millis(1000)))
         };
         cache.get_or_refresh("test", fetch).await.unwrap();
         cache.get_or_refresh("test", fetch).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
-        tokio::time::sleep(Duration::from_millis(120)).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
         cache.get_or_refresh("test", fetch).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }

@@ -1,0 +1,219 @@
+//! Checks a JSON request body against an action's parameters before anything is sent:
+//! unknown members (with a suggestion), missing required ones, and wrong JSON types, each
+//! named by its path (`Filters[0].Name`). The CLI and the test server both use it.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::meta::{ActionMeta, MemberMeta, Shape};
+
+/// One thing wrong with a request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamProblem {
+    /// Where, e.g. `Limit` or `Filters[0].Values[2]`.
+    pub path: String,
+    pub kind: ProblemKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// Not a member of the action or type; `suggestion` is the closest known name.
+    Unknown { suggestion: Option<String> },
+    /// A required member is absent (or null).
+    Missing,
+    /// The JSON value has the wrong type.
+    WrongType { expected: String, got: String },
+    /// The body is not a JSON object at all.
+    NotAnObject { got: String },
+}
+
+impl fmt::Display for ParamProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ProblemKind::Unknown { suggestion: Some(s) } => write!(f, "unknown parameter {} (did you mean {s}?)", self.path),
+            ProblemKind::Unknown { suggestion: None } => write!(f, "unknown parameter {}", self.path),
+            ProblemKind::Missing => write!(f, "missing required parameter {}", self.path),
+            ProblemKind::WrongType { expected, got } => write!(f, "parameter {}: expected {expected}, got {got}", self.path),
+            ProblemKind::NotAnObject { got } => write!(f, "the request must be a JSON object, got {got}"),
+        }
+    }
+}
+
+/// A short description of what a JSON value is, for error messages.
+pub fn describe_value(v: &Value) -> String {
+    let shown = |s: String| if s.len() > 40 { format!("{}…", &s[..s.char_indices().nth(37).map_or(s.len(), |(i, _)| i)]) } else { s };
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("boolean {b}"),
+        Value::Number(n) => format!("number {n}"),
+        Value::String(s) => format!("string {}", shown(format!("{s:?}"))),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+/// What a shape expects, in words.
+pub fn describe_shape(shape: &Shape) -> String {
+    match shape {
+        Shape::String => "a string".into(),
+        Shape::Int64 => "an integer".into(),
+        Shape::UInt64 => "a non-negative integer".into(),
+        Shape::Bool => "a boolean (true or false)".into(),
+        Shape::DateTime => "an ISO-8601 date-time string".into(),
+        Shape::Object(name) => format!("a {name} object"),
+        Shape::List(inner) => format!("a list of {}", plural(inner)),
+    }
+}
+
+fn plural(shape: &Shape) -> String {
+    match shape {
+        Shape::String => "strings".into(),
+        Shape::Int64 => "integers".into(),
+        Shape::UInt64 => "non-negative integers".into(),
+        Shape::Bool => "booleans".into(),
+        Shape::DateTime => "date-time strings".into(),
+        Shape::Object(name) => format!("{name} objects"),
+        Shape::List(inner) => format!("lists of {}", plural(inner)),
+    }
+}
+
+/// Every problem with `body` as the parameters of `action`; empty when it is fine.
+pub fn check(action: &ActionMeta, body: &Value) -> Vec<ParamProblem> {
+    let mut out = Vec::new();
+    match body {
+        Value::Object(_) => check_members(action.input, body, "", &mut out),
+        other => out.push(ParamProblem { path: String::new(), kind: ProblemKind::NotAnObject { got: describe_value(other) } }),
+    }
+    out
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+fn check_members(members: &[MemberMeta], value: &Value, prefix: &str, out: &mut Vec<ParamProblem>) {
+    let Value::Object(map) = value else { return };
+    for m in members {
+        match map.get(m.wire_name) {
+            None | Some(Value::Null) if m.required => {
+                out.push(ParamProblem { path: join(prefix, m.wire_name), kind: ProblemKind::Missing })
+            }
+            None | Some(Value::Null) => {}
+            Some(v) => check_value(&m.shape, v, &join(prefix, m.wire_name), out),
+        }
+    }
+    for key in map.keys() {
+        if !members.iter().any(|m| m.wire_name == key) {
+            let suggestion = suggest(key, members.iter().map(|m| m.wire_name));
+            out.push(ParamProblem { path: join(prefix, key), kind: ProblemKind::Unknown { suggestion } });
+        }
+    }
+}
+
+fn check_value(shape: &Shape, v: &Value, path: &str, out: &mut Vec<ParamProblem>) {
+    let ok = match shape {
+        Shape::String | Shape::DateTime => v.is_string(),
+        Shape::Int64 => v.is_i64(),
+        Shape::UInt64 => v.is_u64(),
+        Shape::Bool => v.is_boolean(),
+        Shape::Object(name) => match (v, crate::meta::type_meta(name)) {
+            (Value::Object(_), Some(t)) => {
+                check_members(t.members, v, path, out);
+                true
+            }
+            (Value::Object(_), None) => true,
+            _ => false,
+        },
+        Shape::List(inner) => match v {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    check_value(inner, item, &format!("{path}[{i}]"), out);
+                }
+                true
+            }
+            _ => false,
+        },
+    };
+    if !ok {
+        out.push(ParamProblem {
+            path: path.to_string(),
+            kind: ProblemKind::WrongType { expected: describe_shape(shape), got: describe_value(v) },
+        });
+    }
+}
+
+/// The closest candidate by edit distance (case-insensitive), if it is close enough to
+/// be a plausible typo.
+pub fn suggest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let g = given.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&g, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problems(action: &str, body: Value) -> Vec<String> {
+        check(crate::meta::action(action).unwrap(), &body).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn valid_body_passes() {
+        let p = problems("DescribeApplicationList", json!({"Offset": 0, "Limit": 10, "Filters": [{"Name": "ApplicationId", "Values": ["app-1"]}]}));
+        assert!(p.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let p = problems(
+            "DescribeApplicationList",
+            json!({"Offset": "abc", "Filters": [{"Name": 3, "Valus": []}], "Limt": 5}),
+        );
+        assert!(p.contains(&"parameter Offset: expected an integer, got string \"abc\"".to_string()), "{p:?}");
+        assert!(p.contains(&"missing required parameter Limit".to_string()), "{p:?}");
+        assert!(p.contains(&"unknown parameter Limt (did you mean Limit?)".to_string()), "{p:?}");
+        assert!(p.contains(&"parameter Filters[0].Name: expected a string, got number 3".to_string()), "{p:?}");
+        assert!(p.contains(&"missing required parameter Filters[0].Values".to_string()), "{p:?}");
+        assert!(p.contains(&"unknown parameter Filters[0].Valus (did you mean Values?)".to_string()), "{p:?}");
+    }
+
+    #[test]
+    fn unsigned_and_lists() {
+        let p = problems("StartPublishStream", json!({"UserId": "u", "PublishStreamArgs": 5}));
+        assert!(p.iter().any(|s| s.contains("PublishStreamArgs: expected a string")), "{p:?}");
+        let p = problems("BindConcurrentPackagesToProject", json!({"ProjectId": "p", "ConcurrentIds": "x"}));
+        assert_eq!(p, vec!["parameter ConcurrentIds: expected a list of strings, got string \"x\"".to_string()]);
+        let p = problems("DescribeApplicationList", json!([1]));
+        assert_eq!(p, vec!["the request must be a JSON object, got an array".to_string()]);
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(suggest("applicationid", ["ApplicationId", "ProjectId"]).as_deref(), Some("ApplicationId"));
+        assert_eq!(suggest("Zebra", ["ApplicationId", "ProjectId"]), None);
+    }
+}

@@ -1,0 +1,442 @@
+//! A CAR API server on loopback that checks every request the way the real service
+//! does (TC3 signature, timestamp, version, action, parameters) and answers with
+//! scripted replies, a handler's answers, or sample data made from the spec.
+//!
+//! Tests of this crate and of the CLI run against it; it runs on its own thread, so
+//! synchronous tests (which start the `car` binary) can use it as well as async ones.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::{Request, Response};
+use serde_json::{json, Map, Value};
+
+use crate::meta::{self, Shape};
+use crate::signing::{self, SigningParams};
+
+/// The secret ID the server accepts by default.
+pub const TEST_SECRET_ID: &str = "AKIDtestserverEXAMPLE0000000000000000";
+/// The secret key the server accepts by default.
+pub const TEST_SECRET_KEY: &str = "testserverSecretKeyEXAMPLE000000";
+
+/// How the server answers one request that passed its checks.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// Success: these members, plus a generated `RequestId`.
+    Ok(Map<String, Value>),
+    /// An API error in Tencent's envelope (HTTP 200).
+    Error { code: String, message: String },
+    /// A gateway-style answer: this HTTP status and body.
+    Status(u16, String),
+    /// HTTP 200 with exactly these bytes (for malformed or truncated JSON).
+    Raw(Vec<u8>),
+    /// Waits, then answers.
+    Delay(Duration, Box<Reply>),
+    /// Closes the connection without answering.
+    Hangup,
+}
+
+impl Reply {
+    /// An API error reply.
+    pub fn error(code: &str, message: &str) -> Reply {
+        Reply::Error { code: code.into(), message: message.into() }
+    }
+
+    /// A success reply from a JSON object literal.
+    pub fn ok(members: Value) -> Reply {
+        match members {
+            Value::Object(m) => Reply::Ok(m),
+            _ => Reply::Ok(Map::new()),
+        }
+    }
+}
+
+/// A request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub action: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+    /// The error code the server's checks answered with, if any.
+    pub rejected: Option<String>,
+}
+
+impl RecordedRequest {
+    /// A header's value, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+type Handler = dyn Fn(&str, &Value) -> Reply + Send + Sync;
+
+struct State {
+    secret_id: String,
+    secret_key: String,
+    token: Option<String>,
+    max_skew: Duration,
+    handler: Option<Arc<Handler>>,
+    script: Mutex<VecDeque<Reply>>,
+    log: Mutex<Vec<RecordedRequest>>,
+    counter: Mutex<u64>,
+}
+
+/// Configures a [`TestServer`].
+pub struct TestServerBuilder {
+    secret_id: String,
+    secret_key: String,
+    token: Option<String>,
+    max_skew: Duration,
+    handler: Option<Arc<Handler>>,
+}
+
+impl TestServerBuilder {
+    /// The only key pair the server accepts.
+    pub fn credentials(mut self, secret_id: &str, secret_key: &str) -> Self {
+        self.secret_id = secret_id.into();
+        self.secret_key = secret_key.into();
+        self
+    }
+
+    /// Requires this `X-TC-Token` on every request.
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// How far `X-TC-Timestamp` may be from the server's clock (default 5 minutes).
+    pub fn max_skew(mut self, skew: Duration) -> Self {
+        self.max_skew = skew;
+        self
+    }
+
+    /// Answers requests that passed the checks and found no scripted reply.
+    pub fn handler(mut self, f: impl Fn(&str, &Value) -> Reply + Send + Sync + 'static) -> Self {
+        self.handler = Some(Arc::new(f));
+        self
+    }
+
+    /// Starts listening on `127.0.0.1` at a free port.
+    pub fn start(self) -> std::io::Result<TestServer> {
+        let state = Arc::new(State {
+            secret_id: self.secret_id,
+            secret_key: self.secret_key,
+            token: self.token,
+            max_skew: self.max_skew,
+            handler: self.handler,
+            script: Mutex::new(VecDeque::new()),
+            log: Mutex::new(Vec::new()),
+            counter: Mutex::new(0),
+        });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let st = state.clone();
+        let thread = std::thread::Builder::new().name("car-test-server".into()).spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(_) => return,
+            };
+            rt.block_on(serve(listener, st, stop_rx));
+        })?;
+        Ok(TestServer { addr, state, stop: Some(stop_tx), thread: Some(thread) })
+    }
+}
+
+/// A running server; stops when dropped.
+pub struct TestServer {
+    addr: SocketAddr,
+    state: Arc<State>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub fn builder() -> TestServerBuilder {
+        TestServerBuilder {
+            secret_id: TEST_SECRET_ID.into(),
+            secret_key: TEST_SECRET_KEY.into(),
+            token: None,
+            max_skew: Duration::from_secs(300),
+            handler: None,
+        }
+    }
+
+    /// A server with the default credentials and sample answers.
+    pub fn start() -> std::io::Result<TestServer> {
+        TestServer::builder().start()
+    }
+
+    /// `http://127.0.0.1:PORT`, for a client's endpoint setting.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Queues a reply for the next request that passes the checks.
+    pub fn push_reply(&self, reply: Reply) {
+        lock(&self.state.script).push_back(reply);
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.state.log).clone()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn serve(listener: std::net::TcpListener, state: Arc<State>, mut stop: tokio::sync::oneshot::Receiver<()>) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stop => return,
+            a = listener.accept() => a,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let st = state.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| handle(st.clone(), req));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Returning `Err` makes hyper drop the connection without an answer.
+#[derive(Debug)]
+struct Hangup;
+impl std::fmt::Display for Hangup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("hang up")
+    }
+}
+impl std::error::Error for Hangup {}
+
+async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Hangup> {
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let method_ok = req.method() == hyper::Method::POST && req.uri().path() == "/";
+    let body = match Limited::new(req.into_body(), 10 * 1024 * 1024).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Ok(envelope(&state, Err(("RequestSizeLimitExceeded", "the request body is too large".into())))),
+    };
+    let header = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    let action = header("x-tc-action").unwrap_or_default().to_string();
+    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    let verdict = if method_ok { verify(&state, &header, &body, &action, parsed.as_ref()) } else {
+        Err(("UnsupportedProtocol", "only POST / with a JSON body is supported".to_string()))
+    };
+    lock(&state.log).push(RecordedRequest {
+        action: action.clone(),
+        headers: headers.clone(),
+        body: parsed.clone().unwrap_or(Value::Null),
+        rejected: verdict.as_ref().err().map(|(c, _)| c.to_string()),
+    });
+    if let Err(e) = verdict {
+        return Ok(envelope(&state, Err(e)));
+    }
+    let params = parsed.unwrap_or(Value::Null);
+    let scripted = lock(&state.script).pop_front();
+    let reply = match scripted {
+        Some(r) => r,
+        None => match &state.handler {
+            Some(h) => h(&action, &params),
+            None => Reply::Ok(sample_response(&action)),
+        },
+    };
+    answer(&state, reply).await
+}
+
+async fn answer(state: &State, mut reply: Reply) -> Result<Response<Full<Bytes>>, Hangup> {
+    while let Reply::Delay(d, next) = reply {
+        tokio::time::sleep(d).await;
+        reply = *next;
+    }
+    Ok(match reply {
+        Reply::Ok(members) => envelope(state, Ok(members)),
+        Reply::Error { code, message } => error_envelope(state, &code, &message),
+        Reply::Status(status, body) => raw(status, body.into_bytes()),
+        Reply::Raw(bytes) => raw(200, bytes),
+        Reply::Hangup => return Err(Hangup),
+        Reply::Delay(..) => unreachable!("delays are unwrapped above"),
+    })
+}
+
+fn raw(status: u16, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    resp
+}
+
+fn next_request_id(state: &State) -> String {
+    let mut c = lock(&state.counter);
+    *c += 1;
+    format!("00000000-0000-4000-8000-{:012x}", *c)
+}
+
+fn envelope(state: &State, result: Result<Map<String, Value>, (&str, String)>) -> Response<Full<Bytes>> {
+    match result {
+        Ok(mut members) => {
+            members.insert("RequestId".into(), Value::String(next_request_id(state)));
+            raw(200, json!({ "Response": members }).to_string().into_bytes())
+        }
+        Err((code, message)) => error_envelope(state, code, &message),
+    }
+}
+
+fn error_envelope(state: &State, code: &str, message: &str) -> Response<Full<Bytes>> {
+    let body = json!({"Response": {"Error": {"Code": code, "Message": message}, "RequestId": next_request_id(state)}});
+    raw(200, body.to_string().into_bytes())
+}
+
+type Verdict = Result<(), (&'static str, String)>;
+
+/// The checks the real service makes before running an action, in its order.
+fn verify<'h>(state: &State, header: &dyn Fn(&str) -> Option<&'h str>, body: &[u8], action: &str, params: Option<&Value>) -> Verdict {
+    let content_type = header("content-type").unwrap_or_default();
+    if !content_type.starts_with("application/json") {
+        return Err(("InvalidRequest", format!("Content-Type must be application/json, got `{content_type}`")));
+    }
+    let Some(auth) = header("authorization") else {
+        return Err(("AuthFailure.InvalidAuthorization", "the Authorization header is missing".into()));
+    };
+    let Some(ts) = header("x-tc-timestamp").and_then(|t| t.parse::<i64>().ok()) else {
+        return Err(("InvalidParameter", "X-TC-Timestamp must be a Unix time in seconds".into()));
+    };
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    if (now - ts).unsigned_abs() > state.max_skew.as_secs() {
+        return Err(("AuthFailure.SignatureExpire", format!("the request timestamp {ts} is too far from the server time {now}")));
+    }
+    let parts = parse_authorization(auth).ok_or(("AuthFailure.InvalidAuthorization", "the Authorization header is malformed".to_string()))?;
+    if parts.secret_id != state.secret_id {
+        return Err(("AuthFailure.SecretIdNotFound", "the SecretId is not known".into()));
+    }
+    let service = meta_service();
+    if parts.scope != format!("{}/{}/tc3_request", signing::utc_date(ts), service) {
+        return Err(("AuthFailure.InvalidAuthorization", format!("the credential scope `{}` does not match the timestamp and service", parts.scope)));
+    }
+    if parts.signed_headers != "content-type;host" {
+        return Err(("AuthFailure.InvalidAuthorization", format!("unexpected SignedHeaders `{}`", parts.signed_headers)));
+    }
+    let host = header("host").unwrap_or_default();
+    let params_sig = SigningParams::new(&state.secret_id, &state.secret_key, service, host, ts).with_content_type(content_type);
+    let expected = signing::sign_post_json(&params_sig, body);
+    if expected.signature() != parts.signature {
+        return Err(("AuthFailure.SignatureFailure", "the request signature does not match".into()));
+    }
+    if let Some(token) = &state.token {
+        if header("x-tc-token") != Some(token.as_str()) {
+            return Err(("AuthFailure.TokenFailure", "the X-TC-Token is missing or not valid".into()));
+        }
+    }
+    let version = header("x-tc-version").unwrap_or_default();
+    if version != crate::metadata::SERVICE.version {
+        return Err(("NoSuchVersion", format!("version `{version}` does not exist")));
+    }
+    let Some(action_meta) = meta::action(action) else {
+        return Err(("InvalidAction", format!("the action `{action}` does not exist")));
+    };
+    let Some(params) = params else {
+        return Err(("InvalidParameter.JsonParseError", "the request body is not valid JSON".into()));
+    };
+    let problems = crate::params::check(action_meta, params);
+    if let Some(p) = problems.first() {
+        use crate::params::ProblemKind;
+        let code = match p.kind {
+            ProblemKind::Missing => "MissingParameter",
+            ProblemKind::Unknown { .. } => "UnknownParameter",
+            ProblemKind::WrongType { .. } | ProblemKind::NotAnObject { .. } => "InvalidParameterValue",
+        };
+        return Err((code, p.to_string()));
+    }
+    Ok(())
+}
+
+fn meta_service() -> &'static str {
+    crate::metadata::SERVICE.name
+}
+
+struct AuthParts<'a> {
+    secret_id: &'a str,
+    scope: &'a str,
+    signed_headers: &'a str,
+    signature: &'a str,
+}
+
+fn parse_authorization(v: &str) -> Option<AuthParts<'_>> {
+    let rest = v.strip_prefix("TC3-HMAC-SHA256 ")?;
+    let mut cred = None;
+    let mut signed = None;
+    let mut sig = None;
+    for part in rest.split(", ") {
+        let (k, val) = part.split_once('=')?;
+        match k {
+            "Credential" => cred = Some(val),
+            "SignedHeaders" => signed = Some(val),
+            "Signature" => sig = Some(val),
+            _ => return None,
+        }
+    }
+    let (secret_id, scope) = cred?.split_once('/')?;
+    Some(AuthParts { secret_id, scope, signed_headers: signed?, signature: sig? })
+}
+
+/// A plausible success answer for `action`, made from the spec's output members.
+pub fn sample_response(action: &str) -> Map<String, Value> {
+    let mut out = Map::new();
+    if let Some(a) = meta::action(action) {
+        for m in a.output {
+            out.insert(m.wire_name.into(), sample_value(&m.shape, m.enum_name, m.wire_name, 0));
+        }
+    }
+    out
+}
+
+fn sample_value(shape: &Shape, enum_name: Option<&str>, wire: &str, depth: usize) -> Value {
+    match shape {
+        Shape::String => match enum_name.and_then(meta::enum_meta).and_then(|e| e.values.first()) {
+            Some(v) => Value::String(v.value.into()),
+            None => Value::String(format!("sample-{wire}")),
+        },
+        Shape::DateTime => Value::String("2026-01-01T00:00:00+08:00".into()),
+        Shape::Int64 | Shape::UInt64 => json!(1),
+        Shape::Bool => json!(true),
+        Shape::List(inner) => json!([sample_value(inner, enum_name, wire, depth + 1)]),
+        Shape::Object(name) => {
+            let mut obj = Map::new();
+            if let (Some(t), true) = (meta::type_meta(name), depth < 4) {
+                for m in t.members {
+                    obj.insert(m.wire_name.into(), sample_value(&m.shape, m.enum_name, m.wire_name, depth + 1));
+                }
+            }
+            Value::Object(obj)
+        }
+    }
+}
