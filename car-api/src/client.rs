@@ -74,9 +74,17 @@ pub struct ClientBuilder {
     rate_limiting: Option<bool>,
     request_client: Option<String>,
     max_response_bytes: Option<usize>,
+    profile: Option<String>,
 }
 
 impl ClientBuilder {
+    /// The tccli profile to read credentials, region and `car.endpoint` from when no
+    /// credentials provider is set (default: `TCCLI_PROFILE`, else `default`).
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
     /// Where credentials come from; by default the standard chain
     /// ([`credentials::DefaultChain`]).
     pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
@@ -162,7 +170,25 @@ impl ClientBuilder {
     }
 
     /// Checks the settings and builds the client.
-    pub fn build(self) -> Result<Client, Error> {
+    ///
+    /// Without an explicit credentials provider, the standard chain is used, and the
+    /// region and endpoint not set here come from the environment and the tccli profile,
+    /// as tccli itself would pick them.
+    pub fn build(mut self) -> Result<Client, Error> {
+        if self.credentials.is_none() {
+            let mut chain = credentials::DefaultChain::builder();
+            if let Some(p) = &self.profile {
+                chain = chain.profile(p.clone());
+            }
+            let chain = chain.build();
+            if self.region.is_none() {
+                self.region = chain.region()?;
+            }
+            if self.endpoint.is_none() && self.site.is_none() {
+                self.endpoint = chain.tccli_config()?.and_then(|c| c.car_endpoint().map(str::to_owned));
+            }
+            self.credentials = Some(Arc::new(chain));
+        }
         let endpoint = match (&self.endpoint, self.site) {
             (Some(e), _) => Endpoint::parse(e)?,
             (None, site) => Endpoint::parse(site.unwrap_or_default().host())?,
@@ -187,10 +213,7 @@ impl ClientBuilder {
             return Err(Error::invalid_request(Some("timeout"), "expected a duration above zero"));
         }
         let http = self.http.build_client()?;
-        let credentials = match self.credentials {
-            Some(c) => c,
-            None => Arc::new(credentials::DefaultChain::new()),
-        };
+        let credentials = self.credentials.ok_or_else(|| Error::config("no credentials provider"))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -534,6 +557,15 @@ fn probe_request_id(body: &[u8]) -> Result<String, serde_json::Error> {
     let env: Envelope<'_> = serde_json::from_slice(body)?;
     let probe: ErrorProbe = serde_json::from_str(env.response.map_or("{}", |r| r.get()))?;
     Ok(probe.request_id.unwrap_or_default())
+}
+
+/// Parses a raw API answer (the whole `{"Response": ...}` body) as `action`'s response,
+/// turning an error envelope into an [`Error`], exactly as a live call would.
+pub fn decode_response<T: DeserializeOwned>(action: &'static ActionMeta, body: &[u8]) -> Result<T, Error> {
+    match classify_answer(200, body.to_vec()) {
+        (Ok(raw), _) => parse_success(action, &raw),
+        (Err(e), _) => Err(e.with_action(action.name)),
+    }
 }
 
 fn parse_success<T: DeserializeOwned>(action: &'static ActionMeta, body: &[u8]) -> Result<T, Error> {

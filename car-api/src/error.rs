@@ -28,7 +28,7 @@ pub enum ErrorKind {
     /// The server answered, but not with a well-formed API response.
     InvalidResponse { status: u16, message: String, snippet: String },
     /// No usable credentials.
-    Credentials(CredentialsError),
+    Credentials(Box<CredentialsError>),
     /// The request was rejected before sending: nothing left this process.
     InvalidRequest { parameter: Option<String>, message: String },
     /// The client itself is misconfigured (endpoint, proxy, CA bundle...).
@@ -138,7 +138,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             ErrorKind::Transport { source: Some(s), .. } => Some(s.as_ref()),
-            ErrorKind::Credentials(e) => Some(e),
+            ErrorKind::Credentials(e) => Some(e.as_ref()),
             _ => None,
         }
     }
@@ -146,6 +146,6 @@ impl std::error::Error for Error {
 
 impl From<CredentialsError> for Error {
     fn from(e: CredentialsError) -> Error {
-        Error::new(ErrorKind::Credentials(e))
+        Error::new(ErrorKind::Credentials(Box::new(e)))
     }
 }

@@ -10,7 +10,7 @@
 //! use car_api::{operations::DescribeApplicationListRequest, Client};
 //! let client = Client::builder().build()?;
 //! let apps = client.describe_application_list(DescribeApplicationListRequest::new(0, 10)).await?;
-//! println!("{} applications (RequestId {})", apps.total_count.unwrap_or(0), apps.request_id);
+//! println!("{} applications (RequestId {})", apps.application_total.unwrap_or(0), apps.request_id);
 //! # Ok(()) }
 //! ```
 
@@ -28,7 +28,7 @@ mod retry;
 #[cfg(feature = "test-server")]
 pub mod test_server;
 
-pub use client::{Client, ClientBuilder, Operation, OperationVisitor, SignedRequest, DEFAULT_MAX_RESPONSE_BYTES};
+pub use client::{decode_response, Client, ClientBuilder, Operation, OperationVisitor, SignedRequest, DEFAULT_MAX_RESPONSE_BYTES};
 pub use config::{Endpoint, RetryConfig, Site};
 pub use error::{Error, ErrorKind};
 

@@ -129,8 +129,7 @@ impl Signature {
 
 impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The authorization header holds nothing secret (only the SecretId and an HMAC),
-        // but keep the id masked for consistency with the credentials' Debug.
+        // Leaves out the SecretId, which credentials' Debug output masks too.
         f.debug_struct("Signature")
             .field("credential_scope", &self.credential_scope())
             .field("signature", &self.signature())
@@ -148,7 +147,12 @@ pub fn sign_post_json(params: &SigningParams<'_>, body: &[u8]) -> Signature {
 
     // Hash the canonical request as a stream; it is never needed as a string here.
     let mut hasher = Sha256::new();
-    hash_canonical_request(&mut hasher, params.content_type, params.host, &hashed_payload);
+    hash_canonical_request(
+        &mut hasher,
+        params.content_type,
+        params.host,
+        &hashed_payload,
+    );
     let hashed_canonical_request = hex32(&hasher.finalize().into());
 
     let date = utc_date_bytes(params.timestamp);
@@ -171,7 +175,15 @@ pub fn sign_post_json(params: &SigningParams<'_>, body: &[u8]) -> Signature {
     const PREFIX: &str = "TC3-HMAC-SHA256 Credential=";
     const MIDDLE: &str = ", SignedHeaders=content-type;host, Signature=";
     let mut authorization = String::with_capacity(
-        PREFIX.len() + params.secret_id.len() + 1 + 10 + 1 + params.service.len() + 12 + MIDDLE.len() + 64,
+        PREFIX.len()
+            + params.secret_id.len()
+            + 1
+            + 10
+            + 1
+            + params.service.len()
+            + 12
+            + MIDDLE.len()
+            + 64,
     );
     authorization.push_str(PREFIX);
     authorization.push_str(params.secret_id);
@@ -298,7 +310,12 @@ pub fn mask_secret_id(secret_id: &str) -> String {
     format!("{prefix}****")
 }
 
-fn hash_canonical_request(hasher: &mut Sha256, content_type: &str, host: &str, hashed_payload: &[u8; 64]) {
+fn hash_canonical_request(
+    hasher: &mut Sha256,
+    content_type: &str,
+    host: &str,
+    hashed_payload: &[u8; 64],
+) {
     hasher.update(b"POST\n/\n\ncontent-type:");
     hasher.update(content_type.as_bytes());
     hasher.update(b"\nhost:");
@@ -327,9 +344,8 @@ fn derive_signing_key(secret_key: &str, date: &[u8; 10], service: &str) -> [u8; 
 
 fn new_hmac(key: &[u8]) -> HmacSha256 {
     // HMAC accepts keys of any length, so this cannot fail; the fallback keeps it panic-free.
-    HmacSha256::new_from_slice(key).unwrap_or_else(|_| {
-        <HmacSha256 as Mac>::new(&Default::default())
-    })
+    HmacSha256::new_from_slice(key)
+        .unwrap_or_else(|_| <HmacSha256 as Mac>::new(&Default::default()))
 }
 
 fn hmac_once(key: &[u8], msg: &[u8]) -> [u8; 32] {
@@ -425,14 +441,21 @@ mod tests {
         assert_eq!(format_i64(0, &mut buf), b"0");
         assert_eq!(format_i64(1_551_113_065, &mut buf), b"1551113065");
         assert_eq!(format_i64(-42, &mut buf), b"-42");
-        assert_eq!(format_i64(i64::MIN, &mut buf), i64::MIN.to_string().as_bytes());
-        assert_eq!(format_i64(i64::MAX, &mut buf), i64::MAX.to_string().as_bytes());
+        assert_eq!(
+            format_i64(i64::MIN, &mut buf),
+            i64::MIN.to_string().as_bytes()
+        );
+        assert_eq!(
+            format_i64(i64::MAX, &mut buf),
+            i64::MAX.to_string().as_bytes()
+        );
     }
 
     #[test]
     fn streamed_canonical_request_matches_text() {
         let body = br#"{"a":1}"#;
-        let params = SigningParams::new("id", "key", "car", "car.tencentcloudapi.com", 1_700_000_000);
+        let params =
+            SigningParams::new("id", "key", "car", "car.tencentcloudapi.com", 1_700_000_000);
         let sig = sign_post_json(&params, body);
         let text = canonical_request(DEFAULT_CONTENT_TYPE, params.host, &hashed_payload(body));
         assert_eq!(sig.hashed_payload(), hashed_payload(body));

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use car_api::credentials::Credentials;
 use car_api::credentials::{
     CredentialsError, CvmRoleProvider, DefaultChain, Env, EnvProvider, IniFileProvider,
     ProvideCredentials, StaticProvider, StsAssumeRoleProvider, TccliConfig, TccliProfileProvider,
 };
-use car_api::credentials::Credentials;
 use car_api::signing::tc3_headers;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -46,7 +46,11 @@ struct Reply {
 }
 
 fn ok(body: impl Into<String>) -> Reply {
-    Reply { status: 200, body: body.into(), delay: Duration::ZERO }
+    Reply {
+        status: 200,
+        body: body.into(),
+        delay: Duration::ZERO,
+    }
 }
 
 struct TestServer {
@@ -66,7 +70,9 @@ impl TestServer {
                 let handler = handler.clone();
                 let log = log.clone();
                 tokio::spawn(async move {
-                    let Some(request) = read_request(&mut stream).await else { return };
+                    let Some(request) = read_request(&mut stream).await else {
+                        return;
+                    };
                     log.lock().unwrap().push(request.clone());
                     let reply = handler(&request);
                     tokio::time::sleep(reply.delay).await;
@@ -131,7 +137,12 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<Recorded> {
         }
         body.extend_from_slice(&chunk[..n]);
     }
-    Some(Recorded { method, path, headers, body })
+    Some(Recorded {
+        method,
+        path,
+        headers,
+        body,
+    })
 }
 
 /// A loopback URL where nothing listens.
@@ -143,7 +154,10 @@ async fn closed_port_url() -> String {
 }
 
 fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 // ---------------------------------------------------------------------------
@@ -189,7 +203,12 @@ fn sts_success(expired_time: i64) -> String {
 }
 
 /// Recomputes the TC3 signature of a recorded STS request with the source keys.
-fn assert_sts_request_signed(req: &Recorded, secret_id: &str, secret_key: &str, token: Option<&str>) {
+fn assert_sts_request_signed(
+    req: &Recorded,
+    secret_id: &str,
+    secret_key: &str,
+    token: Option<&str>,
+) {
     assert_eq!(req.method, "POST");
     assert_eq!(req.path, "/");
     assert_eq!(req.header("Content-Type"), Some("application/json"));
@@ -213,7 +232,11 @@ fn assert_sts_request_signed(req: &Recorded, secret_id: &str, secret_key: &str, 
         None,
         &req.body,
     );
-    let auth = &expected.iter().find(|(k, _)| *k == "Authorization").unwrap().1;
+    let auth = &expected
+        .iter()
+        .find(|(k, _)| *k == "Authorization")
+        .unwrap()
+        .1;
     assert_eq!(req.header("Authorization"), Some(auth.as_str()));
 }
 
@@ -223,9 +246,18 @@ fn assert_sts_request_signed(req: &Recorded, secret_id: &str, secret_key: &str, 
 #[tokio::test]
 async fn static_provider_returns_and_expires() {
     let c = Credentials::new(SOURCE_ID, SOURCE_KEY);
-    assert_eq!(StaticProvider::new(c.clone()).provide_credentials().await.unwrap(), c);
+    assert_eq!(
+        StaticProvider::new(c.clone())
+            .provide_credentials()
+            .await
+            .unwrap(),
+        c
+    );
     let old = c.with_expiry(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
-    let err = StaticProvider::new(old).provide_credentials().await.unwrap_err();
+    let err = StaticProvider::new(old)
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "explicit credentials: credentials expired at 2023-11-14T22:13:20Z"
@@ -240,8 +272,14 @@ async fn env_provider_reads_injected_variables() {
         ("TENCENTCLOUD_TOKEN", "env-token"),
         ("TENCENTCLOUD_REGION", "ap-shanghai"),
     ]);
-    let c = EnvProvider::with_env(env.clone()).provide_credentials().await.unwrap();
-    assert_eq!((c.secret_id.as_str(), c.secret_key.as_str()), (SOURCE_ID, SOURCE_KEY));
+    let c = EnvProvider::with_env(env.clone())
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(
+        (c.secret_id.as_str(), c.secret_key.as_str()),
+        (SOURCE_ID, SOURCE_KEY)
+    );
     assert_eq!(c.token(), Some("env-token"));
     assert_eq!(env.region().as_deref(), Some("ap-shanghai"));
 
@@ -270,7 +308,10 @@ async fn tccli_profile_keys_and_token() {
         .provide_credentials()
         .await
         .unwrap();
-    assert_eq!((c.secret_id.as_str(), c.secret_key.as_str()), (SOURCE_ID, SOURCE_KEY));
+    assert_eq!(
+        (c.secret_id.as_str(), c.secret_key.as_str()),
+        (SOURCE_ID, SOURCE_KEY)
+    );
     assert_eq!(c.token(), Some("tccli-token"));
 }
 
@@ -278,14 +319,20 @@ async fn tccli_profile_keys_and_token() {
 async fn tccli_malformed_json_names_file_and_position() {
     let home = tempfile::tempdir().unwrap();
     let path = home.path().join(".tccli/default.credential");
-    write_file(&path, &format!("{{\n  \"secretId\": \"{SOURCE_ID}\",\n    \"secretKey\" \"{SOURCE_KEY}\"\n}}"));
+    write_file(
+        &path,
+        &format!("{{\n  \"secretId\": \"{SOURCE_ID}\",\n    \"secretKey\" \"{SOURCE_KEY}\"\n}}"),
+    );
     let err = TccliProfileProvider::new(home.path(), "default")
         .provide_credentials()
         .await
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("tccli profile file {}: invalid JSON at line 3 column 17", path.display())
+        format!(
+            "tccli profile file {}: invalid JSON at line 3 column 17",
+            path.display()
+        )
     );
     assert!(!err.to_string().contains(SOURCE_KEY));
     assert!(matches!(err, CredentialsError::Invalid { .. }));
@@ -301,16 +348,26 @@ async fn tccli_missing_key_and_wrong_type() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("tccli profile file {}: missing \"secretKey\"", path.display())
+        format!(
+            "tccli profile file {}: missing \"secretKey\"",
+            path.display()
+        )
     );
-    tccli_credential(home.path(), "default", json!({"secretId": SOURCE_ID, "secretKey": 42}));
+    tccli_credential(
+        home.path(),
+        "default",
+        json!({"secretId": SOURCE_ID, "secretKey": 42}),
+    );
     let err = TccliProfileProvider::new(home.path(), "default")
         .provide_credentials()
         .await
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("tccli profile file {}: \"secretKey\" must be a string", path.display())
+        format!(
+            "tccli profile file {}: \"secretKey\" must be a string",
+            path.display()
+        )
     );
 }
 
@@ -327,7 +384,10 @@ async fn tccli_unreadable_file_is_a_clear_error() {
         .unwrap_err();
     let msg = err.to_string();
     assert!(
-        msg.starts_with(&format!("tccli profile file {}: cannot read file: ", dir.join("default.credential").display())),
+        msg.starts_with(&format!(
+            "tccli profile file {}: cannot read file: ",
+            dir.join("default.credential").display()
+        )),
         "{msg}"
     );
 }
@@ -358,8 +418,14 @@ async fn tccli_expired_login_names_source() {
         "sso",
         json!({"type": "sso", "secretId": SOURCE_ID, "secretKey": SOURCE_KEY, "token": "t", "expiresAt": later}),
     );
-    let c = TccliProfileProvider::new(home.path(), "sso").provide_credentials().await.unwrap();
-    assert_eq!(c.expires_at, Some(UNIX_EPOCH + Duration::from_secs(later as u64)));
+    let c = TccliProfileProvider::new(home.path(), "sso")
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.expires_at,
+        Some(UNIX_EPOCH + Duration::from_secs(later as u64))
+    );
 }
 
 #[tokio::test]
@@ -385,14 +451,21 @@ async fn tccli_config_region_and_endpoints() {
     assert_eq!(chain.profile(), "prod");
     assert_eq!(chain.region().unwrap().as_deref(), Some("ap-singapore"));
     let chain = isolated_chain(home.path())
-        .env(Env::from_map([("TCCLI_PROFILE", "prod"), ("TENCENTCLOUD_REGION", "ap-tokyo")]))
+        .env(Env::from_map([
+            ("TCCLI_PROFILE", "prod"),
+            ("TENCENTCLOUD_REGION", "ap-tokyo"),
+        ]))
         .build();
     assert_eq!(chain.region().unwrap().as_deref(), Some("ap-tokyo"));
 
     write_file(&home.path().join(".tccli/bad.configure"), "[1, 2");
     let err = TccliConfig::load(home.path(), "bad").unwrap_err();
     assert!(err.to_string().starts_with("tccli config file "), "{err}");
-    assert!(err.to_string().ends_with("bad.configure: invalid JSON at line 1 column 5"), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("bad.configure: invalid JSON at line 1 column 5"),
+        "{err}"
+    );
 }
 
 #[cfg(unix)]
@@ -400,7 +473,11 @@ async fn tccli_config_region_and_endpoints() {
 async fn world_readable_credential_file_warns_but_works() {
     use std::os::unix::fs::PermissionsExt;
     let home = tempfile::tempdir().unwrap();
-    let path = tccli_credential(home.path(), "default", json!({"secretId": SOURCE_ID, "secretKey": SOURCE_KEY}));
+    let path = tccli_credential(
+        home.path(),
+        "default",
+        json!({"secretId": SOURCE_ID, "secretKey": SOURCE_KEY}),
+    );
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
 
     let captured = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -459,22 +536,40 @@ async fn ini_file_default_and_profile_sections() {
         &path,
         &format!("[default]\nsecret_id = {SOURCE_ID}\nsecret_key = {SOURCE_KEY}\n\n[prod]\nsecret_id = AKIDprod\nsecret_key = prodkey\n"),
     );
-    let c = IniFileProvider::new(home.path(), "default").provide_credentials().await.unwrap();
-    assert_eq!((c.secret_id.as_str(), c.secret_key.as_str()), (SOURCE_ID, SOURCE_KEY));
-    let c = IniFileProvider::new(home.path(), "prod").provide_credentials().await.unwrap();
+    let c = IniFileProvider::new(home.path(), "default")
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(
+        (c.secret_id.as_str(), c.secret_key.as_str()),
+        (SOURCE_ID, SOURCE_KEY)
+    );
+    let c = IniFileProvider::new(home.path(), "prod")
+        .provide_credentials()
+        .await
+        .unwrap();
     assert_eq!(c.secret_id, "AKIDprod");
 
     write_file(&path, "[default]\nsecret_id = AKIDonly\n");
-    let err = IniFileProvider::new(home.path(), "default").provide_credentials().await.unwrap_err();
+    let err = IniFileProvider::new(home.path(), "default")
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("credentials file {}: [default] has no secret_key", path.display())
+        format!(
+            "credentials file {}: [default] has no secret_key",
+            path.display()
+        )
     );
 
     // The system-wide fallback is read only when the home file is absent.
     let other = tempfile::tempdir().unwrap();
     let system = other.path().join("etc-credentials");
-    write_file(&system, "[default]\nsecret_id = AKIDsys\nsecret_key = syskey\n");
+    write_file(
+        &system,
+        "[default]\nsecret_id = AKIDsys\nsecret_key = syskey\n",
+    );
     let c = IniFileProvider::new(other.path(), "default")
         .with_fallback(&system)
         .provide_credentials()
@@ -498,7 +593,11 @@ fn metadata_handler(expired_in: i64) -> impl Fn(&Recorded) -> Reply + Send + Syn
             "Code": "Success"
         })
         .to_string()),
-        _ => Reply { status: 404, body: String::new(), delay: Duration::ZERO },
+        _ => Reply {
+            status: 404,
+            body: String::new(),
+            delay: Duration::ZERO,
+        },
     }
 }
 
@@ -507,7 +606,10 @@ async fn cvm_role_fetches_caches_and_refreshes() {
     let server = TestServer::start(metadata_handler(3600)).await;
     let provider = CvmRoleProvider::new().with_base_url(&server.base);
     let c = provider.provide_credentials().await.unwrap();
-    assert_eq!((c.secret_id.as_str(), c.secret_key.as_str(), c.token()), ("AKIDcvm", TMP_KEY, Some("cvm-token")));
+    assert_eq!(
+        (c.secret_id.as_str(), c.secret_key.as_str(), c.token()),
+        ("AKIDcvm", TMP_KEY, Some("cvm-token"))
+    );
     assert!(c.expires_at.is_some());
     provider.provide_credentials().await.unwrap();
     // Role list + credentials once; the second call is served from cache.
@@ -528,9 +630,16 @@ async fn cvm_role_fetches_caches_and_refreshes() {
 async fn cvm_role_unreachable_is_skipped_quickly() {
     let base = closed_port_url().await;
     let started = Instant::now();
-    let err = CvmRoleProvider::new().with_base_url(&base).provide_credentials().await.unwrap_err();
+    let err = CvmRoleProvider::new()
+        .with_base_url(&base)
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert!(err.is_not_configured(), "{err}");
-    assert!(err.to_string().contains("metadata service not reachable"), "{err}");
+    assert!(
+        err.to_string().contains("metadata service not reachable"),
+        "{err}"
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
@@ -541,7 +650,11 @@ async fn cvm_role_failure_code_does_not_leak_body() {
         _ => ok(json!({"Code": "Failed", "TmpSecretKey": TMP_KEY}).to_string()),
     })
     .await;
-    let err = CvmRoleProvider::new().with_base_url(&server.base).provide_credentials().await.unwrap_err();
+    let err = CvmRoleProvider::new()
+        .with_base_url(&server.base)
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("Code \"Failed\""), "{err}");
     assert!(!err.to_string().contains(TMP_KEY));
 }
@@ -569,15 +682,25 @@ fn source() -> Arc<dyn ProvideCredentials> {
 #[tokio::test]
 async fn sts_request_is_tc3_signed_and_parsed() {
     let server = TestServer::start(|_| ok(sts_success(unix_now() + 7200))).await;
-    let provider = StsAssumeRoleProvider::new(source(), "qcs::cam::uin/100000000001:roleName/car", "car-session")
-        .with_endpoint(&server.base);
+    let provider = StsAssumeRoleProvider::new(
+        source(),
+        "qcs::cam::uin/100000000001:roleName/car",
+        "car-session",
+    )
+    .with_endpoint(&server.base);
     let c = provider.provide_credentials().await.unwrap();
-    assert_eq!((c.secret_id.as_str(), c.secret_key.as_str(), c.token()), ("AKIDtmp", TMP_KEY, Some("sts-token")));
+    assert_eq!(
+        (c.secret_id.as_str(), c.secret_key.as_str(), c.token()),
+        ("AKIDtmp", TMP_KEY, Some("sts-token"))
+    );
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
     let req = &requests[0];
-    assert_eq!(req.header("Host"), Some(server.base.trim_start_matches("http://")));
+    assert_eq!(
+        req.header("Host"),
+        Some(server.base.trim_start_matches("http://"))
+    );
     assert_sts_request_signed(req, SOURCE_ID, SOURCE_KEY, None);
     let body: Value = serde_json::from_slice(&req.body).unwrap();
     assert_eq!(
@@ -593,7 +716,9 @@ async fn sts_request_is_tc3_signed_and_parsed() {
 #[tokio::test]
 async fn sts_source_token_is_sent_and_signed() {
     let server = TestServer::start(|_| ok(sts_success(unix_now() + 7200))).await;
-    let src = Arc::new(StaticProvider::new(Credentials::new(SOURCE_ID, SOURCE_KEY).with_token("src-token")));
+    let src = Arc::new(StaticProvider::new(
+        Credentials::new(SOURCE_ID, SOURCE_KEY).with_token("src-token"),
+    ));
     StsAssumeRoleProvider::new(src, "arn", "s")
         .with_endpoint(&server.base)
         .with_duration_seconds(900)
@@ -602,7 +727,10 @@ async fn sts_source_token_is_sent_and_signed() {
         .unwrap();
     let req = &server.requests()[0];
     assert_sts_request_signed(req, SOURCE_ID, SOURCE_KEY, Some("src-token"));
-    assert_eq!(serde_json::from_slice::<Value>(&req.body).unwrap()["DurationSeconds"], 900);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&req.body).unwrap()["DurationSeconds"],
+        900
+    );
 }
 
 #[tokio::test]
@@ -613,7 +741,8 @@ async fn sts_concurrent_callers_cause_one_request() {
         delay: Duration::from_millis(150),
     })
     .await;
-    let provider = Arc::new(StsAssumeRoleProvider::new(source(), "arn", "s").with_endpoint(&server.base));
+    let provider =
+        Arc::new(StsAssumeRoleProvider::new(source(), "arn", "s").with_endpoint(&server.base));
     let tasks: Vec<_> = (0..32)
         .map(|_| {
             let provider = provider.clone();
@@ -635,7 +764,8 @@ async fn sts_refresh_near_expiry_is_deduplicated_across_threads() {
         delay: Duration::from_millis(100),
     })
     .await;
-    let provider = Arc::new(StsAssumeRoleProvider::new(source(), "arn", "s").with_endpoint(&server.base));
+    let provider =
+        Arc::new(StsAssumeRoleProvider::new(source(), "arn", "s").with_endpoint(&server.base));
     provider.provide_credentials().await.unwrap();
     assert_eq!(server.count(), 1);
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -681,8 +811,15 @@ async fn sts_expired_answer_is_an_error() {
         .await
         .unwrap_err();
     assert!(matches!(err, CredentialsError::Expired { .. }));
-    assert!(err.to_string().starts_with("STS AssumeRole arn at "), "{err}");
-    assert!(err.to_string().ends_with("credentials expired at 2023-11-14T22:13:20Z"), "{err}");
+    assert!(
+        err.to_string().starts_with("STS AssumeRole arn at "),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .ends_with("credentials expired at 2023-11-14T22:13:20Z"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -700,9 +837,16 @@ async fn tccli_role_profile_assumes_role_via_configured_sts_endpoint() {
     );
     let provider = TccliProfileProvider::new(home.path(), "ops");
     let c = provider.provide_credentials().await.unwrap();
-    assert_eq!((c.secret_id.as_str(), c.token()), ("AKIDtmp", Some("sts-token")));
+    assert_eq!(
+        (c.secret_id.as_str(), c.token()),
+        ("AKIDtmp", Some("sts-token"))
+    );
     provider.provide_credentials().await.unwrap();
-    assert_eq!(server.count(), 1, "the role provider and its cache are kept");
+    assert_eq!(
+        server.count(),
+        1,
+        "the role provider and its cache are kept"
+    );
     let req = &server.requests()[0];
     assert_sts_request_signed(req, SOURCE_ID, SOURCE_KEY, None);
     assert_eq!(
@@ -717,22 +861,44 @@ async fn tccli_role_profile_assumes_role_via_configured_sts_endpoint() {
 #[tokio::test]
 async fn chain_order_explicit_env_tccli_ini() {
     let home = tempfile::tempdir().unwrap();
-    tccli_credential(home.path(), "default", json!({"secretId": "AKIDtccli", "secretKey": "k1"}));
+    tccli_credential(
+        home.path(),
+        "default",
+        json!({"secretId": "AKIDtccli", "secretKey": "k1"}),
+    );
     write_file(
         &home.path().join(".tencentcloud/credentials"),
         "[default]\nsecret_id = AKIDini\nsecret_key = k2\n",
     );
-    let env = Env::from_map([("TENCENTCLOUD_SECRET_ID", "AKIDenv"), ("TENCENTCLOUD_SECRET_KEY", "k0")]);
+    let env = Env::from_map([
+        ("TENCENTCLOUD_SECRET_ID", "AKIDenv"),
+        ("TENCENTCLOUD_SECRET_KEY", "k0"),
+    ]);
 
-    let id = |chain: DefaultChain| async move { chain.provide_credentials().await.unwrap().secret_id };
+    let id =
+        |chain: DefaultChain| async move { chain.provide_credentials().await.unwrap().secret_id };
     assert_eq!(
-        id(isolated_chain(home.path()).env(env.clone()).explicit(Credentials::new("AKIDexplicit", "k")).build()).await,
+        id(isolated_chain(home.path())
+            .env(env.clone())
+            .explicit(Credentials::new("AKIDexplicit", "k"))
+            .build())
+        .await,
         "AKIDexplicit"
     );
-    assert_eq!(id(isolated_chain(home.path()).env(env.clone()).build()).await, "AKIDenv");
+    assert_eq!(
+        id(isolated_chain(home.path()).env(env.clone()).build()).await,
+        "AKIDenv"
+    );
     assert_eq!(id(isolated_chain(home.path()).build()).await, "AKIDtccli");
     // An explicitly chosen profile ignores the environment, as tccli does.
-    assert_eq!(id(isolated_chain(home.path()).env(env).profile("default").build()).await, "AKIDtccli");
+    assert_eq!(
+        id(isolated_chain(home.path())
+            .env(env)
+            .profile("default")
+            .build())
+        .await,
+        "AKIDtccli"
+    );
     std::fs::remove_file(home.path().join(".tccli/default.credential")).unwrap();
     assert_eq!(id(isolated_chain(home.path()).build()).await, "AKIDini");
 }
@@ -750,11 +916,19 @@ async fn chain_reports_every_source_when_nothing_is_found() {
     let started = Instant::now();
     let err = chain.provide_credentials().await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(3));
-    let CredentialsError::NoneFound { attempts } = &err else { panic!("{err}") };
+    let CredentialsError::NoneFound { attempts } = &err else {
+        panic!("{err}")
+    };
     assert_eq!(attempts.len(), 4, "{err}");
     let msg = err.to_string();
     assert!(msg.starts_with("no credentials found: environment: TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY are not set; "), "{msg}");
-    assert!(msg.contains(&format!("tccli profile file {}: file not found", home.path().join(".tccli/default.credential").display())), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "tccli profile file {}: file not found",
+            home.path().join(".tccli/default.credential").display()
+        )),
+        "{msg}"
+    );
     assert!(msg.contains(".tencentcloud/credentials exists"), "{msg}");
     assert!(msg.contains(&format!("CVM role credentials {metadata}/latest/meta-data/cam/security-credentials/: metadata service not reachable")), "{msg}");
 }
@@ -767,9 +941,17 @@ async fn chain_stops_at_a_broken_source() {
         &home.path().join(".tencentcloud/credentials"),
         "[default]\nsecret_id = AKIDini\nsecret_key = k2\n",
     );
-    let err = isolated_chain(home.path()).build().provide_credentials().await.unwrap_err();
+    let err = isolated_chain(home.path())
+        .build()
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert!(err.to_string().starts_with("tccli profile file "), "{err}");
-    assert!(err.to_string().ends_with("default.credential: invalid JSON at line 1 column 1"), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("default.credential: invalid JSON at line 1 column 1"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -782,9 +964,19 @@ async fn chain_falls_through_to_cvm_role_and_keeps_it() {
         .system_credentials_file(None)
         .metadata_base_url(&server.base)
         .build();
-    assert_eq!(chain.provide_credentials().await.unwrap().secret_id, "AKIDcvm");
-    assert_eq!(chain.provide_credentials().await.unwrap().secret_id, "AKIDcvm");
-    assert_eq!(server.count(), 2, "resolved once, then served from the role provider's cache");
+    assert_eq!(
+        chain.provide_credentials().await.unwrap().secret_id,
+        "AKIDcvm"
+    );
+    assert_eq!(
+        chain.provide_credentials().await.unwrap().secret_id,
+        "AKIDcvm"
+    );
+    assert_eq!(
+        server.count(),
+        2,
+        "resolved once, then served from the role provider's cache"
+    );
 }
 
 #[tokio::test]
@@ -801,8 +993,11 @@ async fn chain_resolves_once_under_concurrency() {
         "default",
         json!({"secretId": SOURCE_ID, "secretKey": SOURCE_KEY, "role-arn": "arn", "role-session-name": "s"}),
     );
-    let chain: Arc<dyn ProvideCredentials> =
-        Arc::new(isolated_chain(home.path()).sts_endpoint(&server.base).build());
+    let chain: Arc<dyn ProvideCredentials> = Arc::new(
+        isolated_chain(home.path())
+            .sts_endpoint(&server.base)
+            .build(),
+    );
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let chain = chain.clone();
@@ -828,18 +1023,18 @@ async fn debug_output_never_shows_secrets() {
     assert!(shown.contains("AKID****"), "{shown}");
 
     let server = TestServer::start(|_| ok(sts_success(unix_now() + 7200))).await;
-    let provider = StsAssumeRoleProvider::new(
-        Arc::new(StaticProvider::new(c.clone())),
-        "arn",
-        "s",
-    )
-    .with_endpoint(&server.base);
+    let provider = StsAssumeRoleProvider::new(Arc::new(StaticProvider::new(c.clone())), "arn", "s")
+        .with_endpoint(&server.base);
     provider.provide_credentials().await.unwrap();
     let shown = format!("{provider:?}");
     for secret in [SOURCE_KEY, "session-token-value", TMP_KEY, "sts-token"] {
         assert!(!shown.contains(secret), "{secret} in {shown}");
     }
-    let chain = DefaultChain::builder().env(empty_env()).without_cvm_role().explicit(c).build();
+    let chain = DefaultChain::builder()
+        .env(empty_env())
+        .without_cvm_role()
+        .explicit(c)
+        .build();
     chain.provide_credentials().await.unwrap();
     let shown = format!("{chain:?}");
     assert!(!shown.contains(SOURCE_KEY), "{shown}");

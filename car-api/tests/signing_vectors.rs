@@ -68,8 +68,16 @@ fn every_vector_reproduces_expected_headers() {
         let mut expected_sorted = expected.clone();
         expected_sorted.sort();
         assert_eq!(got_sorted, expected_sorted, "vector {name}");
-        assert_eq!(got.first().map(|h| h.0.as_str()), Some("Content-Type"), "vector {name}");
-        assert_eq!(got.last().map(|h| h.0.as_str()), Some("Authorization"), "vector {name}");
+        assert_eq!(
+            got.first().map(|h| h.0.as_str()),
+            Some("Content-Type"),
+            "vector {name}"
+        );
+        assert_eq!(
+            got.last().map(|h| h.0.as_str()),
+            Some("Authorization"),
+            "vector {name}"
+        );
     }
 }
 
@@ -101,7 +109,12 @@ fn sign_post_json_matches_vector_authorization() {
         let sts = string_to_sign(params.timestamp, params.service, &canonical);
         assert_eq!(
             sts,
-            format!("TC3-HMAC-SHA256\n{}\n{}\n{}", params.timestamp, sig.credential_scope(), hashed)
+            format!(
+                "TC3-HMAC-SHA256\n{}\n{}\n{}",
+                params.timestamp,
+                sig.credential_scope(),
+                hashed
+            )
         );
     }
 }
@@ -115,7 +128,10 @@ fn published_doc_example_steps_1_and_2() {
     let host = ex["host"].as_str().unwrap();
     let service = ex["service"].as_str().unwrap();
     let timestamp = ex["timestamp"].as_i64().unwrap();
-    assert_eq!(ex["signed_headers"].as_str(), Some(car_api::signing::SIGNED_HEADERS));
+    assert_eq!(
+        ex["signed_headers"].as_str(),
+        Some(car_api::signing::SIGNED_HEADERS)
+    );
 
     let payload = hashed_payload(body);
     assert_eq!(payload, ex["hashed_payload"].as_str().unwrap());
@@ -137,7 +153,10 @@ fn published_doc_example_steps_1_and_2() {
         sig.hashed_canonical_request(),
         ex["hashed_canonical_request"].as_str().unwrap()
     );
-    assert_eq!(sig.credential_scope(), ex["credential_scope"].as_str().unwrap());
+    assert_eq!(
+        sig.credential_scope(),
+        ex["credential_scope"].as_str().unwrap()
+    );
 }
 
 #[test]
@@ -185,10 +204,29 @@ fn header_order_and_optional_headers() {
             "Authorization"
         ]
     );
-    let bare = tc3_headers("id", "key", Some(""), "car", "v", "A", None, "h", 1, Some(""), b"{}");
+    let bare = tc3_headers(
+        "id",
+        "key",
+        Some(""),
+        "car",
+        "v",
+        "A",
+        None,
+        "h",
+        1,
+        Some(""),
+        b"{}",
+    );
     let names: Vec<&str> = bare.iter().map(|h| h.0).collect();
     assert_eq!(
         names,
-        ["Content-Type", "Host", "X-TC-Action", "X-TC-Timestamp", "X-TC-Version", "Authorization"]
+        [
+            "Content-Type",
+            "Host",
+            "X-TC-Action",
+            "X-TC-Timestamp",
+            "X-TC-Version",
+            "Authorization"
+        ]
     );
 }

@@ -13,6 +13,9 @@ use super::static_provider::StaticProvider;
 use super::tccli::{tccli_profile_name, TccliConfig, TccliProfileProvider};
 use super::{Credentials, CredentialsError, ProvideCredentials, ProvideFuture};
 
+/// Environment variable that overrides (or, set to `off`, disables) the metadata service.
+pub const METADATA_ENDPOINT_VAR: &str = "CAR_METADATA_ENDPOINT";
+
 /// Tries each source in order and sticks with the first that has credentials.
 ///
 /// A source with nothing configured is skipped; a source that is configured but broken
@@ -118,7 +121,18 @@ impl DefaultChainBuilder {
     }
 
     /// Builds the chain. Does no I/O; sources are read on first use.
-    pub fn build(self) -> DefaultChain {
+    ///
+    /// `CAR_METADATA_ENDPOINT` in the environment replaces the default metadata service
+    /// URL, and `off` there leaves the CVM role source out, so sandboxes and tests never
+    /// reach for a host they cannot have.
+    pub fn build(mut self) -> DefaultChain {
+        if self.metadata_base_url.as_deref() == Some(DEFAULT_METADATA_BASE_URL) {
+            match self.env.get(METADATA_ENDPOINT_VAR).as_deref() {
+                Some("off") => self.metadata_base_url = None,
+                Some(url) if !url.is_empty() => self.metadata_base_url = Some(url.to_owned()),
+                _ => {}
+            }
+        }
         let env = self.env;
         let home = self.home.or_else(|| env.home_dir());
         let profile_is_explicit = self.profile.is_some();
@@ -220,7 +234,9 @@ impl DefaultChain {
                 return Ok(Some(region));
             }
         }
-        Ok(self.tccli_config()?.and_then(|c| c.region().map(str::to_owned)))
+        Ok(self
+            .tccli_config()?
+            .and_then(|c| c.region().map(str::to_owned)))
     }
 
     async fn provide(&self) -> Result<Credentials, CredentialsError> {
@@ -237,11 +253,12 @@ impl DefaultChain {
                         Ok(credentials) => {
                             // Long-lived keys are kept as they are; temporary ones stay
                             // with their source, which knows how to refresh them.
-                            let keep: Arc<dyn ProvideCredentials> = if credentials.expires_at.is_none() {
-                                Arc::new(StaticProvider::new(credentials.clone()))
-                            } else {
-                                source.clone()
-                            };
+                            let keep: Arc<dyn ProvideCredentials> =
+                                if credentials.expires_at.is_none() {
+                                    Arc::new(StaticProvider::new(credentials.clone()))
+                                } else {
+                                    source.clone()
+                                };
                             tracing::debug!(source = ?source, "credentials resolved");
                             first = Some(credentials);
                             return Ok(keep);

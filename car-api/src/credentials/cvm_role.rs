@@ -151,7 +151,10 @@ impl CvmRoleProvider {
             ));
         }
         if !status.is_success() {
-            return Err(CredentialsError::unavailable(source, format!("HTTP {status}")));
+            return Err(CredentialsError::unavailable(
+                source,
+                format!("HTTP {status}"),
+            ));
         }
         let text = response
             .text()
@@ -187,7 +190,11 @@ fn parse_role_credentials(body: &[u8], source: &str) -> Result<Credentials, Cred
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         CredentialsError::unavailable(
             source,
-            format!("response is not JSON (line {} column {})", e.line(), e.column()),
+            format!(
+                "response is not JSON (line {} column {})",
+                e.line(),
+                e.column()
+            ),
         )
     })?;
     let code = value.get("Code").and_then(Value::as_str).unwrap_or("");
@@ -202,17 +209,17 @@ fn parse_role_credentials(body: &[u8], source: &str) -> Result<Credentials, Cred
             .get(name)
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                CredentialsError::unavailable(source, format!("response lacks {name}"))
-            })
+            .ok_or_else(|| CredentialsError::unavailable(source, format!("response lacks {name}")))
     };
     let expired = value
         .get("ExpiredTime")
         .and_then(unix_seconds)
         .ok_or_else(|| CredentialsError::unavailable(source, "response lacks ExpiredTime"))?;
-    Ok(Credentials::new(field("TmpSecretId")?, field("TmpSecretKey")?)
-        .with_token(field("Token")?)
-        .with_expiry(system_time_from_unix(expired)))
+    Ok(
+        Credentials::new(field("TmpSecretId")?, field("TmpSecretKey")?)
+            .with_token(field("Token")?)
+            .with_expiry(system_time_from_unix(expired)),
+    )
 }
 
 /// Unix seconds given as an integer, a float or a numeric string.
@@ -232,7 +239,10 @@ mod tests {
     fn parse_errors_do_not_leak_secrets() {
         let body = br#"{"TmpSecretId":"AKIDtmp","TmpSecretKey":"tmp-secret","Token":"tok","Code":"Failed"}"#;
         let msg = parse_role_credentials(body, "cvm").unwrap_err().to_string();
-        assert!(!msg.contains("tmp-secret") && !msg.contains("tok\""), "{msg}");
+        assert!(
+            !msg.contains("tmp-secret") && !msg.contains("tok\""),
+            "{msg}"
+        );
         let body = br#"{"TmpSecretId":"AKIDtmp","TmpSecretKey":"tmp-secret","Code":"Success","ExpiredTime":1}"#;
         let msg = parse_role_credentials(body, "cvm").unwrap_err().to_string();
         assert_eq!(msg, "cvm: response lacks Token");

@@ -21,11 +21,13 @@ pub const REGION_VAR: &str = "TENCENTCLOUD_REGION";
 
 const SOURCE: &str = "environment";
 
+type LookupFn = dyn Fn(&str) -> Option<String> + Send + Sync;
+
 /// A view of environment variables: the process environment, a fixed map, or any
 /// function. Empty values count as unset, as in the official SDKs.
 #[derive(Clone)]
 pub struct Env {
-    lookup: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    lookup: Arc<LookupFn>,
 }
 
 impl Env {
@@ -40,8 +42,10 @@ impl Env {
         K: Into<String>,
         V: Into<String>,
     {
-        let map: HashMap<String, String> =
-            vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let map: HashMap<String, String> = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         Env::from_fn(move |name| map.get(name).cloned())
     }
 
@@ -103,7 +107,9 @@ pub struct EnvProvider {
 impl EnvProvider {
     /// Reads the process environment.
     pub fn new() -> Self {
-        EnvProvider { env: Env::process() }
+        EnvProvider {
+            env: Env::process(),
+        }
     }
 
     /// Reads the given variables instead of the process environment.
@@ -137,7 +143,10 @@ impl EnvProvider {
             }
         };
         let mut credentials = Credentials::new(id, key);
-        credentials.token = self.env.get(TOKEN_VAR).or_else(|| self.env.get(SESSION_TOKEN_VAR));
+        credentials.token = self
+            .env
+            .get(TOKEN_VAR)
+            .or_else(|| self.env.get(SESSION_TOKEN_VAR));
         Ok(credentials)
     }
 }
@@ -161,7 +170,10 @@ mod tests {
             (SESSION_TOKEN_VAR, "tok2"),
         ]);
         let c = EnvProvider::with_env(env).read().unwrap();
-        assert_eq!((c.secret_id.as_str(), c.secret_key.as_str()), ("AKIDenv", "keyenv"));
+        assert_eq!(
+            (c.secret_id.as_str(), c.secret_key.as_str()),
+            ("AKIDenv", "keyenv")
+        );
         assert_eq!(c.token.as_deref(), Some("tok2"));
 
         let env = Env::from_map([
@@ -170,7 +182,10 @@ mod tests {
             (TOKEN_VAR, "tok1"),
             (SESSION_TOKEN_VAR, "tok2"),
         ]);
-        assert_eq!(EnvProvider::with_env(env).read().unwrap().token.as_deref(), Some("tok1"));
+        assert_eq!(
+            EnvProvider::with_env(env).read().unwrap().token.as_deref(),
+            Some("tok1")
+        );
     }
 
     #[test]
@@ -195,7 +210,9 @@ mod tests {
     #[test]
     fn region_helper() {
         assert_eq!(
-            Env::from_map([(REGION_VAR, "ap-singapore")]).region().as_deref(),
+            Env::from_map([(REGION_VAR, "ap-singapore")])
+                .region()
+                .as_deref(),
             Some("ap-singapore")
         );
         assert_eq!(Env::from_map([(REGION_VAR, "")]).region(), None);

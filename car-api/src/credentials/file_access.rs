@@ -61,7 +61,9 @@ fn warn_if_world_readable(path: &Path) {
     }
     // Providers may re-read a file on every call; one warning per file is enough.
     let first_time = match WARNED.lock() {
-        Ok(mut warned) => warned.get_or_insert_with(HashSet::new).insert(path.to_path_buf()),
+        Ok(mut warned) => warned
+            .get_or_insert_with(HashSet::new)
+            .insert(path.to_path_buf()),
         Err(_) => true,
     };
     if first_time {

@@ -116,11 +116,14 @@ fn parse_profile(text: &str, profile: &str, source: &str) -> Result<Credentials,
             format!("no [{profile}] section"),
         ));
     }
-    let missing = |key: &str| {
-        CredentialsError::invalid(source, format!("[{profile}] has no {key}"))
-    };
-    let secret_id = secret_id.filter(|v| !v.is_empty()).ok_or_else(|| missing("secret_id"))?;
-    let secret_key = secret_key.filter(|v| !v.is_empty()).ok_or_else(|| missing("secret_key"))?;
+    let missing =
+        |key: &str| CredentialsError::invalid(source, format!("[{profile}] has no {key}"));
+    let secret_id = secret_id
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| missing("secret_id"))?;
+    let secret_key = secret_key
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| missing("secret_key"))?;
     Ok(Credentials::new(secret_id, secret_key).with_token(token.unwrap_or_default()))
 }
 
@@ -142,10 +145,17 @@ mod tests {
     fn parses_default_and_named_sections() {
         let text = "# comment\n[default]\nsecret_id = AKIDdef\nSECRET_KEY: \"keydef\"\n\n[prod]\nsecret_id=AKIDprod\nsecret_key='keyprod'\ntoken = t\n";
         let c = parse_profile(text, "default", "f").unwrap();
-        assert_eq!((c.secret_id.as_str(), c.secret_key.as_str(), c.token), ("AKIDdef", "keydef", None));
+        assert_eq!(
+            (c.secret_id.as_str(), c.secret_key.as_str(), c.token),
+            ("AKIDdef", "keydef", None)
+        );
         let c = parse_profile(text, "prod", "f").unwrap();
         assert_eq!(
-            (c.secret_id.as_str(), c.secret_key.as_str(), c.token.as_deref()),
+            (
+                c.secret_id.as_str(),
+                c.secret_key.as_str(),
+                c.token.as_deref()
+            ),
             ("AKIDprod", "keyprod", Some("t"))
         );
     }
@@ -153,13 +163,17 @@ mod tests {
     #[test]
     fn missing_section_and_key() {
         let text = "[default]\nsecret_id = a\n";
-        assert!(parse_profile(text, "other", "f").unwrap_err().is_not_configured());
+        assert!(parse_profile(text, "other", "f")
+            .unwrap_err()
+            .is_not_configured());
         assert_eq!(
             parse_profile(text, "default", "f").unwrap_err().to_string(),
             "f: [default] has no secret_key"
         );
         assert_eq!(
-            parse_profile("[default]\njunk\n", "default", "f").unwrap_err().to_string(),
+            parse_profile("[default]\njunk\n", "default", "f")
+                .unwrap_err()
+                .to_string(),
             "f: line 2: expected `key = value`"
         );
     }

@@ -32,7 +32,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use chain::{DefaultChain, DefaultChainBuilder};
+pub use chain::{DefaultChain, DefaultChainBuilder, METADATA_ENDPOINT_VAR};
 pub use cvm_role::{CvmRoleProvider, DEFAULT_METADATA_BASE_URL};
 pub use env::{
     env_region, Env, EnvProvider, REGION_VAR, SECRET_ID_VAR, SECRET_KEY_VAR, SESSION_TOKEN_VAR,
@@ -107,7 +107,10 @@ impl Credentials {
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
-            .field("secret_id", &crate::signing::mask_secret_id(&self.secret_id))
+            .field(
+                "secret_id",
+                &crate::signing::mask_secret_id(&self.secret_id),
+            )
             .field("secret_key", &"<redacted>")
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("expires_at", &self.expires_at.map(format_system_time))
@@ -179,7 +182,10 @@ impl CredentialsError {
         matches!(self, CredentialsError::NotConfigured { .. })
     }
 
-    pub(crate) fn not_configured(source_name: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn not_configured(
+        source_name: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         CredentialsError::NotConfigured {
             source_name: source_name.into(),
             reason: reason.into(),

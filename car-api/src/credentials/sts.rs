@@ -60,11 +60,21 @@ impl Endpoint {
     }
 
     fn is_loopback(&self) -> bool {
-        let host = self.host.rsplit_once(':').map_or(self.host.as_str(), |(h, port)| {
-            if port.chars().all(|c| c.is_ascii_digit()) { h } else { self.host.as_str() }
-        });
+        let host = self
+            .host
+            .rsplit_once(':')
+            .map_or(self.host.as_str(), |(h, port)| {
+                if port.chars().all(|c| c.is_ascii_digit()) {
+                    h
+                } else {
+                    self.host.as_str()
+                }
+            });
         host == "localhost"
-            || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+            || host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 }
 
@@ -103,7 +113,11 @@ impl StsAssumeRoleProvider {
     /// such as `http://127.0.0.1:8080`.
     pub fn with_endpoint(mut self, endpoint: &str) -> Self {
         self.endpoint = Endpoint::parse(endpoint);
-        self.http = LazyClient::new(Duration::from_secs(3), self.timeout, !self.endpoint.is_loopback());
+        self.http = LazyClient::new(
+            Duration::from_secs(3),
+            self.timeout,
+            !self.endpoint.is_loopback(),
+        );
         self
     }
 
@@ -218,7 +232,8 @@ fn parse_assume_role_response(
             request_id: text(response.get("RequestId")),
         });
     }
-    let missing = |what: &str| CredentialsError::unavailable(source, format!("response lacks {what}"));
+    let missing =
+        |what: &str| CredentialsError::unavailable(source, format!("response lacks {what}"));
     let creds = response
         .get("Credentials")
         .ok_or_else(|| missing("Response.Credentials"))?;
@@ -233,9 +248,11 @@ fn parse_assume_role_response(
         .get("ExpiredTime")
         .and_then(unix_seconds)
         .ok_or_else(|| missing("Response.ExpiredTime"))?;
-    Ok(Credentials::new(field("TmpSecretId")?, field("TmpSecretKey")?)
-        .with_token(field("Token")?)
-        .with_expiry(system_time_from_unix(expired)))
+    Ok(
+        Credentials::new(field("TmpSecretId")?, field("TmpSecretKey")?)
+            .with_token(field("Token")?)
+            .with_expiry(system_time_from_unix(expired)),
+    )
 }
 
 #[cfg(test)]
@@ -245,10 +262,19 @@ mod tests {
     #[test]
     fn endpoints() {
         let e = Endpoint::parse("sts.tencentcloudapi.com");
-        assert_eq!((e.url.as_str(), e.host.as_str()), ("https://sts.tencentcloudapi.com/", "sts.tencentcloudapi.com"));
+        assert_eq!(
+            (e.url.as_str(), e.host.as_str()),
+            (
+                "https://sts.tencentcloudapi.com/",
+                "sts.tencentcloudapi.com"
+            )
+        );
         assert!(!e.is_loopback());
         let e = Endpoint::parse("http://127.0.0.1:8080/");
-        assert_eq!((e.url.as_str(), e.host.as_str()), ("http://127.0.0.1:8080/", "127.0.0.1:8080"));
+        assert_eq!(
+            (e.url.as_str(), e.host.as_str()),
+            ("http://127.0.0.1:8080/", "127.0.0.1:8080")
+        );
         assert!(e.is_loopback());
         assert!(Endpoint::parse("http://[::1]:9").is_loopback());
         assert!(Endpoint::parse("http://localhost:9").is_loopback());
@@ -258,6 +284,9 @@ mod tests {
     fn api_error_is_reported_with_code() {
         let body = br#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"bad sig"},"RequestId":"r-1"}}"#;
         let err = parse_assume_role_response(reqwest::StatusCode::OK, body, "STS").unwrap_err();
-        assert_eq!(err.to_string(), "STS: AuthFailure.SignatureFailure: bad sig (RequestId: r-1)");
+        assert_eq!(
+            err.to_string(),
+            "STS: AuthFailure.SignatureFailure: bad sig (RequestId: r-1)"
+        );
     }
 }

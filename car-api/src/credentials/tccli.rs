@@ -335,7 +335,10 @@ mod tests {
 
         let legacy = r#"{"region":"ap-guangzhou","output":"json","car":{"endpoint":"car.tencentcloudapi.com"}}"#;
         let c = TccliConfig::parse(legacy, Path::new("x.configure")).unwrap();
-        assert_eq!((c.region(), c.output()), (Some("ap-guangzhou"), Some("json")));
+        assert_eq!(
+            (c.region(), c.output()),
+            (Some("ap-guangzhou"), Some("json"))
+        );
         assert_eq!(c.car_version(), None);
     }
 
@@ -344,6 +347,9 @@ mod tests {
         let env = Env::from_map([(PROFILE_VAR, "fromenv")]);
         assert_eq!(tccli_profile_name(Some("cli"), &env), "cli");
         assert_eq!(tccli_profile_name(None, &env), "fromenv");
-        assert_eq!(tccli_profile_name(None, &Env::from_map::<&str, &str>([])), "default");
+        assert_eq!(
+            tccli_profile_name(None, &Env::from_map::<&str, &str>([])),
+            "default"
+        );
     }
 }
