@@ -75,9 +75,17 @@ pub struct ClientBuilder {
     request_client: Option<String>,
     max_response_bytes: Option<usize>,
     profile: Option<String>,
+    chain: Option<credentials::DefaultChainBuilder>,
 }
 
 impl ClientBuilder {
+    /// Customises the standard credential chain (home directory, environment, metadata
+    /// service) used when no credentials provider is set.
+    pub fn default_chain(mut self, chain: credentials::DefaultChainBuilder) -> Self {
+        self.chain = Some(chain);
+        self
+    }
+
     /// The tccli profile to read credentials, region and `car.endpoint` from when no
     /// credentials provider is set (default: `TCCLI_PROFILE`, else `default`).
     pub fn profile(mut self, profile: impl Into<String>) -> Self {
@@ -176,7 +184,7 @@ impl ClientBuilder {
     /// as tccli itself would pick them.
     pub fn build(mut self) -> Result<Client, Error> {
         if self.credentials.is_none() {
-            let mut chain = credentials::DefaultChain::builder();
+            let mut chain = self.chain.take().unwrap_or_default();
             if let Some(p) = &self.profile {
                 chain = chain.profile(p.clone());
             }
