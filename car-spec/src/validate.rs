@@ -213,6 +213,13 @@ struct Checker {
     errors: Vec<SpecError>,
 }
 
+/// The names member types may refer to.
+struct Scope<'a> {
+    types: &'a HashSet<&'a str>,
+    enums: &'a HashMap<&'a str, &'a EnumDef>,
+    codes: &'a HashSet<&'a str>,
+}
+
 impl Checker {
     fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.errors.push(SpecError { path: path.into(), message: message.into() });
@@ -260,9 +267,9 @@ impl Checker {
         members: &[Member],
         parent_sites: Sites,
         is_output: bool,
-        types: &HashSet<&str>,
-        enums: &HashMap<&str, &EnumDef>,
+        scope: &Scope<'_>,
     ) -> Vec<CheckedMember> {
+        let (types, enums) = (scope.types, scope.enums);
         let mut out = Vec::new();
         let mut seen_wire: HashMap<&str, usize> = HashMap::new();
         let mut seen_field: HashMap<String, String> = HashMap::new();
@@ -380,23 +387,24 @@ pub fn check(spec: Spec) -> Result<Checked, Vec<SpecError>> {
         checked_enums.push(check_enum(&mut c, &path, e));
     }
 
+    let errors = check_errors(&mut c, &spec.errors, &spec.common_errors, &mut claim);
+    let codes: HashSet<&str> = errors.iter().map(|e| e.code.as_str()).collect();
+    let scope = Scope { types: &type_names, enums: &enums, codes: &codes };
+
     let mut checked_types = Vec::new();
     for (i, t) in spec.types.iter().enumerate() {
         let path = format!("$.types[{i}]");
         c.require_doc(&path, &format!("type `{}`", t.name), &t.doc);
-        let members = c.members(&format!("{path}.members"), &format!("type `{}`", t.name), &t.members, all_sites, false, &type_names, &enums);
+        let members = c.members(&format!("{path}.members"), &format!("type `{}`", t.name), &t.members, all_sites, false, &scope);
         checked_types.push(CheckedType { name: t.name.clone(), doc: t.doc.trim().to_string(), members });
     }
     check_type_cycles(&mut c, &spec.types);
-
-    let errors = check_errors(&mut c, &spec.errors, &spec.common_errors, &mut claim);
-    let codes: HashSet<&str> = errors.iter().map(|e| e.code.as_str()).collect();
 
     let mut checked_actions = Vec::new();
     let mut action_names: HashMap<&str, usize> = HashMap::new();
     for (i, a) in spec.actions.iter().enumerate() {
         let path = format!("$.actions[{i}]");
-        if let Some(a) = check_action(&mut c, &path, i, a, &mut action_names, &type_names, &enums, &codes, &mut claim) {
+        if let Some(a) = check_action(&mut c, &path, i, a, &mut action_names, &scope, &mut claim) {
             checked_actions.push(a);
         }
     }
@@ -478,16 +486,13 @@ fn check_errors(
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 fn check_action<'s>(
     c: &mut Checker,
     path: &str,
     i: usize,
     a: &'s Action,
     names: &mut HashMap<&'s str, usize>,
-    types: &HashSet<&str>,
-    enums: &HashMap<&str, &EnumDef>,
-    codes: &HashSet<&str>,
+    scope: &Scope<'_>,
     claim: &mut impl FnMut(&mut Checker, String, String),
 ) -> Option<CheckedAction> {
     if !is_pascal_ident(&a.name) {
@@ -509,11 +514,11 @@ fn check_action<'s>(
         c.err(format!("{path}.rate_limit"), format!("{who}: rate_limit must be at least 1 request per second"));
     }
     let sites = Sites::from_list(&a.sites);
-    let input = c.members(&format!("{path}.input"), &format!("{who} input"), &a.input, sites, false, types, enums);
-    let output = c.members(&format!("{path}.output"), &format!("{who} output"), &a.output, sites, true, types, enums);
+    let input = c.members(&format!("{path}.input"), &format!("{who} input"), &a.input, sites, false, scope);
+    let output = c.members(&format!("{path}.output"), &format!("{who} output"), &a.output, sites, true, scope);
     let mut seen = HashSet::new();
     for (j, code) in a.errors.iter().enumerate() {
-        if !codes.contains(code.as_str()) {
+        if !scope.codes.contains(code.as_str()) {
             c.err(format!("{path}.errors[{j}]"), format!("{who}: error code `{code}` is not in `errors` or `common_errors`"));
         } else if !seen.insert(code.as_str()) {
             c.err(format!("{path}.errors[{j}]"), format!("{who}: error code `{code}` is listed twice"));
