@@ -63,6 +63,8 @@ pub struct RecordedRequest {
     pub body: Value,
     /// The error code the server's checks answered with, if any.
     pub rejected: Option<String>,
+    /// When it arrived.
+    pub received_at: std::time::Instant,
 }
 
 impl RecordedRequest {
@@ -257,6 +259,7 @@ async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>) -> Resul
         headers: headers.clone(),
         body: parsed.clone().unwrap_or(Value::Null),
         rejected: verdict.as_ref().err().map(|(c, _)| c.to_string()),
+        received_at: std::time::Instant::now(),
     });
     if let Err(e) = verdict {
         return Ok(envelope(&state, Err(e)));
