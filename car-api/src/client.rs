@@ -274,12 +274,30 @@ impl std::fmt::Debug for SignedRequest {
     }
 }
 
-/// Keeps the credential scope (useful for debugging) but hides the signature, which
-/// would authorise a replay for a few minutes.
+/// Keeps the credential scope (useful for debugging) but masks the SecretId and hides
+/// the signature, which would authorise a replay for a few minutes.
 fn redact_authorization(v: &str) -> String {
-    match v.find("Signature=") {
-        Some(i) => format!("{}Signature=** redacted **", &v[..i]),
-        None => "** redacted **".to_string(),
+    let Some(sig) = v.find("Signature=") else {
+        return "** redacted **".to_string();
+    };
+    let head = &v[..sig];
+    let masked = head.find("Credential=").map(|i| i + "Credential=".len()).and_then(|start| {
+        let len = head[start..].find('/')?;
+        Some(format!("{}{}{}", &head[..start], signing::mask_secret_id(&head[start..start + len]), &head[start + len..]))
+    });
+    format!("{}Signature=** redacted **", masked.unwrap_or_else(|| head.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn authorization_keeps_scope_but_not_secret_id_or_signature() {
+        let a = "TC3-HMAC-SHA256 Credential=AKIDabcdef/2026-01-01/car/tc3_request, SignedHeaders=content-type;host, Signature=0123abcd";
+        assert_eq!(
+            super::redact_authorization(a),
+            "TC3-HMAC-SHA256 Credential=AKID****/2026-01-01/car/tc3_request, SignedHeaders=content-type;host, Signature=** redacted **"
+        );
+        assert_eq!(super::redact_authorization("garbage"), "** redacted **");
     }
 }
 
