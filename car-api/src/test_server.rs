@@ -94,9 +94,17 @@ pub struct TestServerBuilder {
     token: Option<String>,
     max_skew: Duration,
     handler: Option<Arc<Handler>>,
+    tls: bool,
 }
 
 impl TestServerBuilder {
+    /// Serves HTTPS with a fresh self-signed certificate for `localhost`, which
+    /// [`TestServer::ca_pem`] returns for clients to trust.
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+
     /// The only key pair the server accepts.
     pub fn credentials(mut self, secret_id: &str, secret_key: &str) -> Self {
         self.secret_id = secret_id.into();
@@ -134,6 +142,11 @@ impl TestServerBuilder {
             log: Mutex::new(Vec::new()),
             counter: Mutex::new(0),
         });
+        let tls = if self.tls { Some(self_signed_acceptor()?) } else { None };
+        let (acceptor, ca_pem) = match tls {
+            Some((a, pem)) => (Some(a), Some(pem)),
+            None => (None, None),
+        };
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -144,9 +157,9 @@ impl TestServerBuilder {
                 Ok(rt) => rt,
                 Err(_) => return,
             };
-            rt.block_on(serve(listener, st, stop_rx));
+            rt.block_on(serve(listener, st, acceptor, stop_rx));
         })?;
-        Ok(TestServer { addr, state, stop: Some(stop_tx), thread: Some(thread) })
+        Ok(TestServer { addr, state, stop: Some(stop_tx), thread: Some(thread), ca_pem })
     }
 }
 
@@ -156,6 +169,7 @@ pub struct TestServer {
     state: Arc<State>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    ca_pem: Option<String>,
 }
 
 impl TestServer {
@@ -166,6 +180,7 @@ impl TestServer {
             token: None,
             max_skew: Duration::from_secs(300),
             handler: None,
+            tls: false,
         }
     }
 
@@ -174,9 +189,18 @@ impl TestServer {
         TestServer::builder().start()
     }
 
-    /// `http://127.0.0.1:PORT`, for a client's endpoint setting.
+    /// `http://127.0.0.1:PORT` (or `https://localhost:PORT` with TLS), for a client's
+    /// endpoint setting.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        match self.ca_pem {
+            Some(_) => format!("https://localhost:{}", self.addr.port()),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// With TLS, the PEM certificate clients must trust.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -209,7 +233,26 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-async fn serve(listener: std::net::TcpListener, state: Arc<State>, mut stop: tokio::sync::oneshot::Receiver<()>) {
+fn self_signed_acceptor() -> std::io::Result<(tokio_rustls::TlsAcceptor, String)> {
+    use tokio_rustls::rustls;
+    let bad = |e: &dyn std::fmt::Display| std::io::Error::other(format!("cannot set up TLS: {e}"));
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).map_err(|e| bad(&e))?;
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(&e))?
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .map_err(|e| bad(&e))?;
+    Ok((tokio_rustls::TlsAcceptor::from(Arc::new(config)), cert.cert.pem()))
+}
+
+async fn serve(
+    listener: std::net::TcpListener,
+    state: Arc<State>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
     loop {
         let accepted = tokio::select! {
@@ -218,11 +261,21 @@ async fn serve(listener: std::net::TcpListener, state: Arc<State>, mut stop: tok
         };
         let Ok((stream, _)) = accepted else { continue };
         let st = state.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| handle(st.clone(), req));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
+            let http = hyper::server::conn::http1::Builder::new();
+            match tls {
+                // A failed handshake (an untrusting client) just ends the connection.
+                Some(acceptor) => {
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+                    }
+                }
+                None => {
+                    let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+                }
+            }
         });
     }
 }

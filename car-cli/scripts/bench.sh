@@ -71,3 +71,31 @@ size=$(stat -c %s "$tmp/car-stripped")
 printf 'car describe-application-list (loopback)   median %s ms\n' "$call_ms"
 printf 'car --help                                 median %s ms\n' "$help_ms"
 printf 'release binary, stripped                   %s bytes (%.1f MiB)\n' "$size" "$(echo "$size / 1048576" | bc -l 2>/dev/null || python3 -c "print($size/1048576)")"
+
+# The same call through tccli, when it can be installed: tccli speaks only HTTPS, so both
+# tools go through a TLS server with a self-signed certificate they are told to trust.
+echo "== comparing with tccli-intl-en over HTTPS"
+if python3 -m venv "$tmp/venv" >/dev/null 2>&1 && "$tmp/venv/bin/python" -m pip install --quiet "tccli-intl-en==3.1.193.1" >/dev/null 2>&1; then
+  "$target/release/examples/loopback_server" --tls "$tmp/ca.pem" >"$tmp/tls.out" &
+  tls_pid=$!
+  trap 'kill $tls_pid 2>/dev/null || true; cleanup' EXIT
+  for _ in $(seq 100); do grep -q '^endpoint=' "$tmp/tls.out" 2>/dev/null && break; sleep 0.05; done
+  tls_endpoint=$(sed -n 's/^endpoint=//p' "$tmp/tls.out")
+  tls_host=${tls_endpoint#https://}
+  # The Tencent SDK under tccli trusts only certifi's bundle (it ignores
+  # REQUESTS_CA_BUNDLE), so add the test certificate to this throw-away venv's copy.
+  cat "$tmp/ca.pem" >>"$("$tmp/venv/bin/python" -c 'import certifi; print(certifi.where())')"
+  car_tls=("$car" describe-application-list --offset 0 --limit 10 --endpoint "$tls_endpoint" --ca-bundle "$tmp/ca.pem")
+  tccli_call=("$tmp/venv/bin/tccli" car DescribeApplicationList --Offset 0 --Limit 10 --endpoint "$tls_host" --region ap-singapore)
+  "${car_tls[@]}" >/dev/null
+  "${tccli_call[@]}" >/dev/null || { echo "tccli call failed" >&2; exit 1; }
+  tls_runs=$runs; [ "$tls_runs" -gt 30 ] && tls_runs=30
+  runs=$tls_runs
+  car_tls_ms=$(median_ms "${car_tls[@]}")
+  tccli_ms=$(median_ms "${tccli_call[@]}")
+  printf 'car   DescribeApplicationList over HTTPS   median %s ms\n' "$car_tls_ms"
+  printf 'tccli DescribeApplicationList over HTTPS   median %s ms\n' "$tccli_ms"
+  printf 'tccli / car                                %.0fx\n' "$(python3 -c "print($tccli_ms/$car_tls_ms)")"
+else
+  echo "tccli-intl-en could not be installed: comparison skipped"
+fi
