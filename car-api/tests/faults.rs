@@ -150,11 +150,9 @@ async fn refused_connection_never_reached_the_server_so_even_creates_retry() {
         .retry(RetryConfig { max_attempts: 3, initial_backoff: Duration::from_millis(1), max_backoff: Duration::from_millis(2), max_elapsed: Duration::from_secs(10) })
         .build()
         .unwrap();
-    let started = std::time::Instant::now();
     let err = c.create_application(create()).await.unwrap_err();
     assert_eq!(err.code(), "ClientNetworkError");
     assert!(err.message().contains("cannot connect"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[tokio::test]
