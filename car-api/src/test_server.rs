@@ -330,18 +330,20 @@ async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>) -> Resul
 }
 
 async fn answer(state: &State, mut reply: Reply) -> Result<Response<Full<Bytes>>, Hangup> {
-    while let Reply::Delay(d, next) = reply {
-        tokio::time::sleep(d).await;
-        reply = *next;
+    loop {
+        return Ok(match reply {
+            Reply::Delay(d, next) => {
+                tokio::time::sleep(d).await;
+                reply = *next;
+                continue;
+            }
+            Reply::Ok(members) => envelope(state, Ok(members)),
+            Reply::Error { code, message } => error_envelope(state, &code, &message),
+            Reply::Status(status, body) => raw(status, body.into_bytes()),
+            Reply::Raw(bytes) => raw(200, bytes),
+            Reply::Hangup => return Err(Hangup),
+        });
     }
-    Ok(match reply {
-        Reply::Ok(members) => envelope(state, Ok(members)),
-        Reply::Error { code, message } => error_envelope(state, &code, &message),
-        Reply::Status(status, body) => raw(status, body.into_bytes()),
-        Reply::Raw(bytes) => raw(200, bytes),
-        Reply::Hangup => return Err(Hangup),
-        Reply::Delay(..) => unreachable!("delays are unwrapped above"),
-    })
 }
 
 fn raw(status: u16, body: Vec<u8>) -> Response<Full<Bytes>> {
