@@ -183,6 +183,7 @@ impl ClientBuilder {
     /// region and endpoint not set here come from the environment and the tccli profile,
     /// as tccli itself would pick them.
     pub fn build(mut self) -> Result<Client, Error> {
+        let mut profile_endpoint = None;
         if self.credentials.is_none() {
             let mut chain = self.chain.take().unwrap_or_default();
             if let Some(p) = &self.profile {
@@ -192,14 +193,27 @@ impl ClientBuilder {
             if self.region.is_none() {
                 self.region = chain.region()?;
             }
+            // An explicit site beats the profile: tccli writes `car.endpoint` into every
+            // profile, so letting it win would make the site setting useless there.
             if self.endpoint.is_none() && self.site.is_none() {
-                self.endpoint = chain.tccli_config()?.and_then(|c| c.car_endpoint().map(str::to_owned));
+                profile_endpoint = match chain.tccli_config()? {
+                    Some(config) => match config.car_endpoint() {
+                        Some(e) => Some(Endpoint::parse(e).map_err(|err| {
+                            let why = err.message().trim_start_matches("parameter endpoint: ").to_string();
+                            Error::config(format!("{}: car.endpoint: {why}", config.path().display()))
+                        })?),
+                        None => None,
+                    },
+                    None => None,
+                };
             }
             self.credentials = Some(Arc::new(chain));
         }
-        let endpoint = match (&self.endpoint, self.site) {
-            (Some(e), _) => Endpoint::parse(e)?,
-            (None, site) => Endpoint::parse(site.unwrap_or_default().host())?,
+        let endpoint = match (&self.endpoint, self.site, profile_endpoint) {
+            (Some(e), _, _) => Endpoint::parse(e)?,
+            (None, Some(site), _) => Endpoint::parse(site.host())?,
+            (None, None, Some(e)) => e,
+            (None, None, None) => Endpoint::parse(Site::default().host())?,
         };
         if let Some(lang) = &self.language {
             if lang != "en-US" && lang != "zh-CN" {

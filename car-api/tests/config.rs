@@ -122,3 +122,14 @@ fn metadata_endpoint_can_be_switched_off_by_environment() {
     let err = rt.block_on(chain.provide_credentials()).unwrap_err().to_string();
     assert!(!err.to_lowercase().contains("metadata"), "{err}");
 }
+
+#[test]
+fn unusable_profile_endpoint_is_a_configuration_error_naming_the_file() {
+    let home = home_with_profile("ftp://gateway", "ap-tokyo");
+    let err = Client::builder().default_chain(isolated_chain(home.path(), &[])).build().unwrap_err();
+    assert_eq!(err.code(), "ClientConfigError");
+    assert!(err.to_string().contains("default.configure: car.endpoint"), "{err}");
+    // An explicit site does not read the profile's endpoint at all.
+    let client = Client::builder().default_chain(isolated_chain(home.path(), &[])).site(Site::China).build().unwrap();
+    assert_eq!(client.endpoint().host(), "car.tencentcloudapi.com");
+}

@@ -1,10 +1,9 @@
 //! Running one action: settings from flags, environment and the tccli profile; the
 //! client; `--dry-run`; the call (repeated under `--waiter`); printing the answer.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use car_api::credentials::{tccli_profile_name, DefaultChain, Env, TccliConfig};
+use car_api::credentials::{tccli_profile_name, Env, TccliConfig};
 use car_api::meta::ActionMeta;
 use car_api::{Client, Endpoint, Site};
 use serde_json::Value;
@@ -23,11 +22,11 @@ pub struct Request {
     pub waiter: Option<Waiter>,
 }
 
-/// Settings resolved with the documented precedence.
+/// Settings only the command line has: where output and language come from. Endpoint,
+/// region and credentials follow the runtime's own precedence (`ClientBuilder::build`).
 struct Settings {
-    endpoint: String,
-    endpoint_source: &'static str,
-    region: Option<String>,
+    endpoint: Option<String>,
+    site: Option<Site>,
     language: Option<String>,
     output: Format,
     ca_bundle: Option<String>,
@@ -36,9 +35,8 @@ struct Settings {
 fn resolve(g: &Globals) -> Result<Settings, Failure> {
     let env = Env::process();
     let profile = tccli_profile_name(g.profile.as_deref(), &env);
-    let home: Option<PathBuf> = env.home_dir();
-    let config = match &home {
-        Some(h) => TccliConfig::load(h, &profile).map_err(|e| Failure::config(e.to_string()))?,
+    let config = match env.home_dir() {
+        Some(h) => TccliConfig::load(&h, &profile).map_err(|e| Failure::config(e.to_string()))?,
         None => None,
     };
     let cfg_path = || {
@@ -48,35 +46,16 @@ fn resolve(g: &Globals) -> Result<Settings, Failure> {
             .unwrap_or_default()
     };
 
-    // An explicit flag beats the profile: tccli writes `car.endpoint` into every
-    // profile, so letting it win would make `--site` useless there.
+    // Flags are checked here so their errors name the flag.
     let site = match g.site.as_deref() {
         Some(s) => Some(s.parse::<Site>().map_err(|e| Failure::usage(format!("--site: {}", e.message())))?),
         None => None,
     };
-    let (endpoint, endpoint_source) = match (&g.endpoint, site, config.as_ref().and_then(|c| c.car_endpoint())) {
-        (Some(e), _, _) => (e.clone(), "--endpoint"),
-        (None, Some(site), _) => (site.host().to_string(), "--site"),
-        (None, None, Some(e)) => (e.to_string(), "profile car.endpoint"),
-        (None, None, None) => (Site::default().host().to_string(), "default site"),
-    };
-    if let Err(e) = Endpoint::parse(&endpoint) {
-        let msg = e
-            .message()
-            .trim_start_matches("parameter endpoint: ")
-            .to_string();
-        return Err(if endpoint_source == "profile car.endpoint" {
-            Failure::config(format!("{}: car.endpoint: {msg}", cfg_path()))
-        } else {
-            Failure::usage(format!("--endpoint: {msg}"))
-        });
+    if let Some(e) = &g.endpoint {
+        Endpoint::parse(e).map_err(|err| {
+            Failure::usage(format!("--endpoint: {}", err.message().trim_start_matches("parameter endpoint: ")))
+        })?;
     }
-
-    let region = g
-        .region
-        .clone()
-        .or_else(|| env.region())
-        .or_else(|| config.as_ref().and_then(|c| c.region().map(str::to_owned)));
 
     let output = match (g.output, config.as_ref().and_then(|c| c.output())) {
         (Some(f), _) => f,
@@ -102,11 +81,9 @@ fn resolve(g: &Globals) -> Result<Settings, Failure> {
     };
 
     let ca_bundle = g.ca_bundle.clone().or_else(|| env.get("SSL_CERT_FILE"));
-    tracing::debug!(%profile, endpoint = %endpoint, endpoint_source, region = ?region, language = ?language, output = ?output, "settings");
     Ok(Settings {
-        endpoint,
-        endpoint_source,
-        region,
+        endpoint: g.endpoint.clone(),
+        site,
         language,
         output,
         ca_bundle,
@@ -114,15 +91,17 @@ fn resolve(g: &Globals) -> Result<Settings, Failure> {
 }
 
 fn client(g: &Globals, s: &Settings) -> Result<Client, Failure> {
-    let mut chain = DefaultChain::builder();
+    let mut b = Client::builder().request_client(concat!("car-cli/", env!("CARGO_PKG_VERSION")));
     if let Some(p) = &g.profile {
-        chain = chain.profile(p.clone());
+        b = b.profile(p.clone());
     }
-    let mut b = Client::builder()
-        .default_chain(chain)
-        .endpoint(s.endpoint.clone())
-        .request_client(concat!("car-cli/", env!("CARGO_PKG_VERSION")));
-    if let Some(r) = &s.region {
+    if let Some(e) = &s.endpoint {
+        b = b.endpoint(e.clone());
+    }
+    if let Some(site) = s.site {
+        b = b.site(site);
+    }
+    if let Some(r) = &g.region {
         b = b.region(r.clone());
     }
     if let Some(l) = &s.language {
@@ -141,14 +120,9 @@ fn client(g: &Globals, s: &Settings) -> Result<Client, Failure> {
     if let Some(c) = &s.ca_bundle {
         b = b.ca_bundle(c.clone());
     }
-    b.build().map_err(|e| {
-        let mut f = Failure::from_api(&e);
-        // An unusable endpoint from the profile is configuration, not input.
-        if f.status == Status::Usage && s.endpoint_source == "profile car.endpoint" {
-            f.status = Status::Config;
-        }
-        f
-    })
+    let client = b.build().map_err(|e| Failure::from_api(&e))?;
+    tracing::debug!(endpoint = client.endpoint().url(), region = ?client.region(), language = ?s.language, output = ?s.output, "settings");
+    Ok(client)
 }
 
 /// Sends the request (or prints it under `--dry-run`) and prints the answer.
