@@ -78,6 +78,15 @@ impl Endpoint {
     pub fn host(&self) -> &str {
         &self.host
     }
+
+    /// True for `localhost` and loopback addresses.
+    pub fn is_loopback(&self) -> bool {
+        let name = match self.host.rsplit_once(':') {
+            Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => self.host.as_str(),
+        };
+        name == "localhost" || name.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
 }
 
 /// How failed calls are retried.
@@ -178,6 +187,10 @@ mod tests {
         assert_eq!(e.host(), "127.0.0.1:8787");
         let e = Endpoint::parse("HTTPS://gw.example.com:8443/").unwrap();
         assert_eq!(e.url(), "https://gw.example.com:8443/");
+        assert!(Endpoint::parse("http://127.0.0.1:8787").unwrap().is_loopback());
+        assert!(Endpoint::parse("localhost").unwrap().is_loopback());
+        assert!(Endpoint::parse("http://[::1]:80").unwrap().is_loopback());
+        assert!(!Endpoint::parse("sts.tencentcloudapi.com").unwrap().is_loopback());
         for bad in ["", "ftp://x", "http://", "host:notaport", "https://h/path", "a b"] {
             let err = Endpoint::parse(bad).unwrap_err();
             assert_eq!(err.code(), "ClientParamsError", "{bad}");

@@ -14,6 +14,7 @@ use super::{
     system_time_from_unix, unix_now, Credentials, CredentialsError, ProvideCredentials,
     ProvideFuture, DEFAULT_REFRESH_MARGIN,
 };
+use crate::config::Endpoint;
 use crate::signing::tc3_headers;
 
 /// STS's public endpoint.
@@ -31,51 +32,12 @@ pub struct StsAssumeRoleProvider {
     role_arn: String,
     role_session_name: String,
     duration_seconds: u64,
-    endpoint: Endpoint,
+    // A bad endpoint is reported when credentials are asked for, naming the source.
+    endpoint: Result<Endpoint, String>,
     region: String,
     cache: RefreshCache,
     timeout: Duration,
     http: LazyClient,
-}
-
-#[derive(Debug, Clone)]
-struct Endpoint {
-    url: String,
-    host: String,
-}
-
-impl Endpoint {
-    /// A bare host means HTTPS; a full URL (e.g. `http://127.0.0.1:PORT`) is used as given.
-    fn parse(endpoint: &str) -> Endpoint {
-        let endpoint = endpoint.trim();
-        let (scheme, rest) = match endpoint.split_once("://") {
-            Some((scheme, rest)) => (scheme, rest),
-            None => ("https", endpoint),
-        };
-        let host = rest.split('/').next().unwrap_or(rest).to_owned();
-        Endpoint {
-            url: format!("{scheme}://{host}/"),
-            host,
-        }
-    }
-
-    fn is_loopback(&self) -> bool {
-        let host = self
-            .host
-            .rsplit_once(':')
-            .map_or(self.host.as_str(), |(h, port)| {
-                if port.chars().all(|c| c.is_ascii_digit()) {
-                    h
-                } else {
-                    self.host.as_str()
-                }
-            });
-        host == "localhost"
-            || host
-                .trim_matches(['[', ']'])
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
-    }
 }
 
 #[derive(Serialize)]
@@ -84,6 +46,15 @@ struct AssumeRoleRequest<'a> {
     role_arn: &'a str,
     role_session_name: &'a str,
     duration_seconds: u64,
+}
+
+fn parse_endpoint(raw: &str) -> Result<Endpoint, String> {
+    Endpoint::parse(raw).map_err(|_| raw.to_string())
+}
+
+/// Environment proxies apply, except to loopback servers (tests, local gateways).
+fn use_proxy(endpoint: &Result<Endpoint, String>) -> bool {
+    !matches!(endpoint, Ok(e) if e.is_loopback())
 }
 
 impl StsAssumeRoleProvider {
@@ -95,13 +66,13 @@ impl StsAssumeRoleProvider {
         role_session_name: impl Into<String>,
     ) -> Self {
         let timeout = Duration::from_secs(10);
-        let endpoint = Endpoint::parse(DEFAULT_STS_ENDPOINT);
+        let endpoint = parse_endpoint(DEFAULT_STS_ENDPOINT);
         StsAssumeRoleProvider {
             source,
             role_arn: role_arn.into(),
             role_session_name: role_session_name.into(),
             duration_seconds: DEFAULT_DURATION_SECONDS,
-            http: LazyClient::new(Duration::from_secs(3), timeout, !endpoint.is_loopback()),
+            http: LazyClient::new(Duration::from_secs(3), timeout, use_proxy(&endpoint)),
             endpoint,
             region: DEFAULT_STS_REGION.to_owned(),
             cache: RefreshCache::new(DEFAULT_REFRESH_MARGIN),
@@ -112,12 +83,8 @@ impl StsAssumeRoleProvider {
     /// Another endpoint: a host (`sts.internal.tencentcloudapi.com`, HTTPS) or a URL
     /// such as `http://127.0.0.1:8080`.
     pub fn with_endpoint(mut self, endpoint: &str) -> Self {
-        self.endpoint = Endpoint::parse(endpoint);
-        self.http = LazyClient::new(
-            Duration::from_secs(3),
-            self.timeout,
-            !self.endpoint.is_loopback(),
-        );
+        self.endpoint = parse_endpoint(endpoint);
+        self.http = LazyClient::new(Duration::from_secs(3), self.timeout, use_proxy(&self.endpoint));
         self
     }
 
@@ -146,11 +113,19 @@ impl StsAssumeRoleProvider {
     }
 
     fn source_name(&self) -> String {
-        format!("STS AssumeRole {} at {}", self.role_arn, self.endpoint.url)
+        let at = match &self.endpoint {
+            Ok(e) => e.url(),
+            Err(raw) => raw.as_str(),
+        };
+        format!("STS AssumeRole {} at {at}", self.role_arn)
     }
 
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
         let name = self.source_name();
+        let endpoint = self
+            .endpoint
+            .as_ref()
+            .map_err(|raw| CredentialsError::invalid(&name, format!("`{raw}` is not a usable STS endpoint")))?;
         let base = self.source.provide_credentials().await?;
         let client = self
             .http
@@ -170,12 +145,12 @@ impl StsAssumeRoleProvider {
             STS_VERSION,
             "AssumeRole",
             Some(&self.region),
-            &self.endpoint.host,
+            endpoint.host(),
             unix_now(),
             None,
             &body,
         );
-        let mut request = client.post(&self.endpoint.url).body(body);
+        let mut request = client.post(endpoint.url()).body(body);
         for (name, value) in headers {
             request = request.header(name, value);
         }
@@ -261,23 +236,22 @@ mod tests {
 
     #[test]
     fn endpoints() {
-        let e = Endpoint::parse("sts.tencentcloudapi.com");
+        let e = parse_endpoint("sts.tencentcloudapi.com").unwrap();
         assert_eq!(
-            (e.url.as_str(), e.host.as_str()),
+            (e.url(), e.host()),
             (
                 "https://sts.tencentcloudapi.com/",
                 "sts.tencentcloudapi.com"
             )
         );
         assert!(!e.is_loopback());
-        let e = Endpoint::parse("http://127.0.0.1:8080/");
-        assert_eq!(
-            (e.url.as_str(), e.host.as_str()),
-            ("http://127.0.0.1:8080/", "127.0.0.1:8080")
-        );
+        let e = parse_endpoint("http://127.0.0.1:8080/").unwrap();
+        assert_eq!((e.url(), e.host()), ("http://127.0.0.1:8080/", "127.0.0.1:8080"));
         assert!(e.is_loopback());
-        assert!(Endpoint::parse("http://[::1]:9").is_loopback());
-        assert!(Endpoint::parse("http://localhost:9").is_loopback());
+        assert!(!use_proxy(&Ok(e)));
+        assert!(parse_endpoint("http://[::1]:9").unwrap().is_loopback());
+        assert!(parse_endpoint("http://localhost:9").unwrap().is_loopback());
+        assert_eq!(parse_endpoint("ftp://sts").unwrap_err(), "ftp://sts");
     }
 
     #[test]
