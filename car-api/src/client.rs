@@ -518,27 +518,11 @@ fn send_failure(e: reqwest::Error, timeout: Duration) -> Attempt {
     }
     // A refused or failed connection means no byte of the request reached the server.
     let failure = if e.is_connect() { Failure::NotSent } else { Failure::MaybeSent };
-    let message = describe_reqwest(&e);
+    let message = crate::credentials::http_client::describe(&e);
     Attempt::Failed {
         error: Error::new(ErrorKind::Transport { message, source: Some(Box::new(e.without_url())) }),
         failure,
     }
-}
-
-/// The innermost cause is usually the useful part ("connection refused").
-fn describe_reqwest(e: &reqwest::Error) -> String {
-    let mut msg = if e.is_connect() { "cannot connect".to_string() } else { "connection failed".to_string() };
-    let mut src = std::error::Error::source(e);
-    let mut last = None;
-    while let Some(s) = src {
-        last = Some(s.to_string());
-        src = s.source();
-    }
-    if let Some(l) = last {
-        msg.push_str(": ");
-        msg.push_str(&l);
-    }
-    msg
 }
 
 fn snippet(body: &[u8]) -> String {

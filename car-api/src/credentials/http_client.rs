@@ -56,7 +56,7 @@ pub(crate) fn describe(err: &reqwest::Error) -> String {
     let kind = if err.is_timeout() {
         "timed out"
     } else if err.is_connect() {
-        "connection failed"
+        "cannot connect"
     } else if err.is_body() || err.is_decode() {
         "reading response failed"
     } else {

@@ -20,7 +20,7 @@ mod chain;
 mod cvm_role;
 mod env;
 mod file_access;
-mod http_client;
+pub(crate) mod http_client;
 mod ini_file;
 mod static_provider;
 mod sts;
