@@ -12,7 +12,10 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 const RESPONSE: &[u8] = br#"{"Response":{"UserApplicationList":[{"ApplicationId":"app-1a2b3c4d","ApplicationName":"demo","ApplicationType":"Application3D","ApplicationExePath":"demo/demo.exe","ApplicationRunStatus":"ApplicationRunning","ApplicationUpdateStatus":"ApplicationUpdateNormal","ApplicationCreateTime":"2026-01-01T00:00:00+08:00","ApplicationVersions":[{"ApplicationVersionId":"ver-1","ApplicationVersionSize":1024,"ApplicationVersionStatus":"Inuse","ApplicationVersionName":"demo.zip","CreateTime":"2026-01-01T00:00:00+08:00"}],"ApplicationUpdateProgress":100,"ApplicationNature":"PRIVATE"}],"ApplicationTotal":1,"RequestId":"6e1e7a7e-3a0b-4ab8-b1b5-9b6c3f0f1c2d"}}"#;
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let server = TestServer::start().unwrap();
     let client = Client::builder()
         .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
@@ -30,14 +33,18 @@ fn bench(c: &mut Criterion) {
             let body = serde_json::to_vec(black_box(&req)).unwrap();
             let signed = client.sign(meta, body).await.unwrap();
             black_box(&signed);
-            let resp: DescribeApplicationListResponse = decode_response(meta, black_box(RESPONSE)).unwrap();
+            let resp: DescribeApplicationListResponse =
+                decode_response(meta, black_box(RESPONSE)).unwrap();
             black_box(resp)
         })
     });
 
     c.bench_function("loopback call DescribeApplicationList", |b| {
         b.to_async(&rt).iter(|| async {
-            client.describe_application_list(DescribeApplicationListRequest::new(0, 10)).await.unwrap()
+            client
+                .describe_application_list(DescribeApplicationListRequest::new(0, 10))
+                .await
+                .unwrap()
         })
     });
 }

@@ -199,8 +199,14 @@ impl ClientBuilder {
                 profile_endpoint = match chain.tccli_config()? {
                     Some(config) => match config.car_endpoint() {
                         Some(e) => Some(Endpoint::parse(e).map_err(|err| {
-                            let why = err.message().trim_start_matches("parameter endpoint: ").to_string();
-                            Error::config(format!("{}: car.endpoint: {why}", config.path().display()))
+                            let why = err
+                                .message()
+                                .trim_start_matches("parameter endpoint: ")
+                                .to_string();
+                            Error::config(format!(
+                                "{}: car.endpoint: {why}",
+                                config.path().display()
+                            ))
                         })?),
                         None => None,
                     },
@@ -232,10 +238,15 @@ impl ClientBuilder {
             }
         }
         if self.http.timeout.is_zero() || self.http.connect_timeout.is_zero() {
-            return Err(Error::invalid_request(Some("timeout"), "expected a duration above zero"));
+            return Err(Error::invalid_request(
+                Some("timeout"),
+                "expected a duration above zero",
+            ));
         }
         let http = self.http.build_client()?;
-        let credentials = self.credentials.ok_or_else(|| Error::config("no credentials provider"))?;
+        let credentials = self
+            .credentials
+            .ok_or_else(|| Error::config("no credentials provider"))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -247,7 +258,9 @@ impl ClientBuilder {
                 limiter: self.rate_limiting.unwrap_or(true).then(RateLimiter::new),
                 request_client: self.request_client,
                 timeout: self.http.timeout,
-                max_response_bytes: self.max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                max_response_bytes: self
+                    .max_response_bytes
+                    .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
             }),
         })
     }
@@ -295,11 +308,22 @@ fn redact_authorization(v: &str) -> String {
         return "** redacted **".to_string();
     };
     let head = &v[..sig];
-    let masked = head.find("Credential=").map(|i| i + "Credential=".len()).and_then(|start| {
-        let len = head[start..].find('/')?;
-        Some(format!("{}{}{}", &head[..start], signing::mask_secret_id(&head[start..start + len]), &head[start + len..]))
-    });
-    format!("{}Signature=** redacted **", masked.unwrap_or_else(|| head.to_string()))
+    let masked = head
+        .find("Credential=")
+        .map(|i| i + "Credential=".len())
+        .and_then(|start| {
+            let len = head[start..].find('/')?;
+            Some(format!(
+                "{}{}{}",
+                &head[..start],
+                signing::mask_secret_id(&head[start..start + len]),
+                &head[start + len..]
+            ))
+        });
+    format!(
+        "{}Signature=** redacted **",
+        masked.unwrap_or_else(|| head.to_string())
+    )
 }
 
 #[cfg(test)]
@@ -363,7 +387,8 @@ impl Client {
     pub async fn send<O: Operation>(&self, request: O) -> Result<O::Response, Error> {
         let meta = O::meta();
         let body = serde_json::to_vec(&request).map_err(|e| {
-            Error::invalid_request(None, format!("cannot encode the request: {e}")).with_action(meta.name)
+            Error::invalid_request(None, format!("cannot encode the request: {e}"))
+                .with_action(meta.name)
         })?;
         let raw = self.call_raw(meta, body).await?;
         parse_success::<O::Response>(meta, &raw)
@@ -371,21 +396,44 @@ impl Client {
 
     /// Sends a JSON request body for `action` and returns the `Response` object (with
     /// `RequestId`) as JSON. The body is sent as given; the CLI checks it beforehand.
-    pub async fn call_json(&self, action: &'static ActionMeta, params: &serde_json::Value) -> Result<serde_json::Value, Error> {
-        let body = serde_json::to_vec(params)
-            .map_err(|e| Error::invalid_request(None, format!("cannot encode the request: {e}")).with_action(action.name))?;
+    pub async fn call_json(
+        &self,
+        action: &'static ActionMeta,
+        params: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        let body = serde_json::to_vec(params).map_err(|e| {
+            Error::invalid_request(None, format!("cannot encode the request: {e}"))
+                .with_action(action.name)
+        })?;
         let raw = self.call_raw(action, body).await?;
         parse_success::<serde_json::Value>(action, &raw)
     }
 
     /// Signs `body` for `action` as it would be sent now, without sending it.
-    pub async fn sign(&self, action: &'static ActionMeta, body: Vec<u8>) -> Result<SignedRequest, Error> {
-        let creds = self.inner.credentials.provide_credentials().await.map_err(|e| Error::from(e).with_action(action.name))?;
+    pub async fn sign(
+        &self,
+        action: &'static ActionMeta,
+        body: Vec<u8>,
+    ) -> Result<SignedRequest, Error> {
+        let creds = self
+            .inner
+            .credentials
+            .provide_credentials()
+            .await
+            .map_err(|e| Error::from(e).with_action(action.name))?;
         Ok(self.signed(action, &creds, body))
     }
 
-    fn signed(&self, action: &'static ActionMeta, creds: &Credentials, body: Vec<u8>) -> SignedRequest {
-        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    fn signed(
+        &self,
+        action: &'static ActionMeta,
+        creds: &Credentials,
+        body: Vec<u8>,
+    ) -> SignedRequest {
+        let timestamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
         let inner = &self.inner;
         let mut headers = signing::tc3_headers(
             &creds.secret_id,
@@ -403,7 +451,11 @@ impl Client {
         if let Some(tag) = &inner.request_client {
             headers.push(("X-TC-RequestClient", tag.clone()));
         }
-        SignedRequest { url: inner.endpoint.url().to_string(), headers, body }
+        SignedRequest {
+            url: inner.endpoint.url().to_string(),
+            headers,
+            body,
+        }
     }
 
     /// The retry loop shared by typed and JSON calls; returns the raw 200 body.
@@ -422,7 +474,10 @@ impl Client {
                 outcome = tracing::field::Empty,
             );
             let t0 = Instant::now();
-            let (result, failure) = self.attempt(action, body.clone()).instrument(span.clone()).await;
+            let (result, failure) = self
+                .attempt(action, body.clone())
+                .instrument(span.clone())
+                .await;
             span.record("latency_ms", t0.elapsed().as_millis() as u64);
             let err = match result {
                 Ok(raw) => {
@@ -453,7 +508,11 @@ impl Client {
     }
 
     /// One attempt: throttle, sign, send, read, classify.
-    async fn attempt(&self, action: &'static ActionMeta, body: Vec<u8>) -> (Result<Vec<u8>, Error>, Failure) {
+    async fn attempt(
+        &self,
+        action: &'static ActionMeta,
+        body: Vec<u8>,
+    ) -> (Result<Vec<u8>, Error>, Failure) {
         if let Some(l) = &self.inner.limiter {
             l.acquire(action.name, action.rate_limit).await;
         }
@@ -483,7 +542,10 @@ impl Client {
             Err(ReadError::TooLarge) => Attempt::Failed {
                 error: Error::new(ErrorKind::InvalidResponse {
                     status,
-                    message: format!("response larger than {} bytes", self.inner.max_response_bytes),
+                    message: format!(
+                        "response larger than {} bytes",
+                        self.inner.max_response_bytes
+                    ),
                     snippet: String::new(),
                 }),
                 failure: Failure::Final,
@@ -514,25 +576,43 @@ async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u
 
 fn send_failure(e: reqwest::Error, timeout: Duration) -> Attempt {
     if e.is_timeout() {
-        return Attempt::Failed { error: Error::new(ErrorKind::Timeout { after: timeout }), failure: Failure::MaybeSent };
+        return Attempt::Failed {
+            error: Error::new(ErrorKind::Timeout { after: timeout }),
+            failure: Failure::MaybeSent,
+        };
     }
     // A refused or failed connection means no byte of the request reached the server.
-    let failure = if e.is_connect() { Failure::NotSent } else { Failure::MaybeSent };
+    let failure = if e.is_connect() {
+        Failure::NotSent
+    } else {
+        Failure::MaybeSent
+    };
     let message = crate::credentials::http_client::describe(&e);
     Attempt::Failed {
-        error: Error::new(ErrorKind::Transport { message, source: Some(Box::new(e.without_url())) }),
+        error: Error::new(ErrorKind::Transport {
+            message,
+            source: Some(Box::new(e.without_url())),
+        }),
         failure,
     }
 }
 
 fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(120)]);
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string()
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 fn classify_answer(status: u16, body: Vec<u8>) -> (Result<Vec<u8>, Error>, Failure) {
     if status != 200 {
-        let failure = if status >= 500 { Failure::MaybeSent } else { Failure::Final };
+        let failure = if status >= 500 {
+            Failure::MaybeSent
+        } else {
+            Failure::Final
+        };
         let error = Error::new(ErrorKind::InvalidResponse {
             status,
             message: format!("the gateway answered HTTP {status} instead of an API response"),
@@ -544,11 +624,21 @@ fn classify_answer(status: u16, body: Vec<u8>) -> (Result<Vec<u8>, Error>, Failu
         Ok(e) => e,
         Err(e) => {
             let message = if e.is_eof() {
-                format!("the response JSON is truncated ({} bytes received)", body.len())
+                format!(
+                    "the response JSON is truncated ({} bytes received)",
+                    body.len()
+                )
             } else {
                 format!("the response is not valid JSON: {e}")
             };
-            return (Err(Error::new(ErrorKind::InvalidResponse { status, message, snippet: snippet(&body) })), Failure::Final);
+            return (
+                Err(Error::new(ErrorKind::InvalidResponse {
+                    status,
+                    message,
+                    snippet: snippet(&body),
+                })),
+                Failure::Final,
+            );
         }
     };
     let Some(raw) = envelope.response else {
@@ -560,9 +650,16 @@ fn classify_answer(status: u16, body: Vec<u8>) -> (Result<Vec<u8>, Error>, Failu
         return (Err(error), Failure::Final);
     };
     match serde_json::from_str::<ErrorProbe>(raw.get()) {
-        Ok(ErrorProbe { error: Some(err), request_id }) => {
+        Ok(ErrorProbe {
+            error: Some(err),
+            request_id,
+        }) => {
             let error = Error::api(err.code.as_str(), err.message, request_id);
-            let failure = if error.is_throttling() { Failure::Throttled } else { Failure::Final };
+            let failure = if error.is_throttling() {
+                Failure::Throttled
+            } else {
+                Failure::Final
+            };
             (Err(error), failure)
         }
         Ok(_) => (Ok(body), Failure::Final),
@@ -585,20 +682,32 @@ fn probe_request_id(body: &[u8]) -> Result<String, serde_json::Error> {
 
 /// Parses a raw API answer (the whole `{"Response": ...}` body) as `action`'s response,
 /// turning an error envelope into an [`Error`], exactly as a live call would.
-pub fn decode_response<T: DeserializeOwned>(action: &'static ActionMeta, body: &[u8]) -> Result<T, Error> {
+pub fn decode_response<T: DeserializeOwned>(
+    action: &'static ActionMeta,
+    body: &[u8],
+) -> Result<T, Error> {
     match classify_answer(200, body.to_vec()) {
         (Ok(raw), _) => parse_success(action, &raw),
         (Err(e), _) => Err(e.with_action(action.name)),
     }
 }
 
-fn parse_success<T: DeserializeOwned>(action: &'static ActionMeta, body: &[u8]) -> Result<T, Error> {
+fn parse_success<T: DeserializeOwned>(
+    action: &'static ActionMeta,
+    body: &[u8],
+) -> Result<T, Error> {
     let env: Envelope<'_> = serde_json::from_slice(body).map_err(|e| {
-        Error::new(ErrorKind::InvalidResponse { status: 200, message: e.to_string(), snippet: snippet(body) })
+        Error::new(ErrorKind::InvalidResponse {
+            status: 200,
+            message: e.to_string(),
+            snippet: snippet(body),
+        })
     })?;
     let raw = env.response.map_or("{}", |r| r.get());
     serde_json::from_str::<T>(raw).map_err(|e| {
-        let request_id = serde_json::from_str::<ErrorProbe>(raw).ok().and_then(|p| p.request_id);
+        let request_id = serde_json::from_str::<ErrorProbe>(raw)
+            .ok()
+            .and_then(|p| p.request_id);
         Error::new(ErrorKind::InvalidResponse {
             status: 200,
             message: format!("the response does not match {}Response: {e}", action.name),

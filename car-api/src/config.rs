@@ -31,7 +31,10 @@ impl std::str::FromStr for Site {
         match s.to_ascii_lowercase().as_str() {
             "intl" | "international" => Ok(Site::Intl),
             "cn" | "china" => Ok(Site::China),
-            _ => Err(Error::invalid_request(Some("site"), format!("expected `intl` or `cn`, got `{s}`"))),
+            _ => Err(Error::invalid_request(
+                Some("site"),
+                format!("expected `intl` or `cn`, got `{s}`"),
+            )),
         }
     }
 }
@@ -47,7 +50,8 @@ impl Endpoint {
     /// Parses `host`, `host:port`, `https://host[:port][/]` or `http://host:port` (for
     /// local emulators and tests). Without a scheme, HTTPS is used.
     pub fn parse(input: &str) -> Result<Endpoint, Error> {
-        let bad = |why: &str| Error::invalid_request(Some("endpoint"), format!("{why}, got `{input}`"));
+        let bad =
+            |why: &str| Error::invalid_request(Some("endpoint"), format!("{why}, got `{input}`"));
         let trimmed = input.trim();
         let (scheme, rest) = match trimmed.split_once("://") {
             Some((s, r)) => (s.to_ascii_lowercase(), r),
@@ -58,7 +62,9 @@ impl Endpoint {
         }
         let host = rest.trim_end_matches('/');
         if host.is_empty() || host.contains(['/', '?', '#', ' ', '@']) {
-            return Err(bad("expected a host name with an optional port and no path"));
+            return Err(bad(
+                "expected a host name with an optional port and no path",
+            ));
         }
         if let Some((h, port)) = host.rsplit_once(':') {
             let bracketed_v6 = host.starts_with('[') && !h.ends_with(']');
@@ -66,7 +72,10 @@ impl Endpoint {
                 return Err(bad("expected a port number between 0 and 65535 after `:`"));
             }
         }
-        Ok(Endpoint { url: format!("{scheme}://{host}/"), host: host.to_string() })
+        Ok(Endpoint {
+            url: format!("{scheme}://{host}/"),
+            host: host.to_string(),
+        })
     }
 
     /// The URL requests are posted to.
@@ -85,7 +94,11 @@ impl Endpoint {
             Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
             _ => self.host.as_str(),
         };
-        name == "localhost" || name.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        name == "localhost"
+            || name
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 }
 
@@ -116,7 +129,10 @@ impl Default for RetryConfig {
 impl RetryConfig {
     /// No retries at all.
     pub fn disabled() -> RetryConfig {
-        RetryConfig { max_attempts: 1, ..RetryConfig::default() }
+        RetryConfig {
+            max_attempts: 1,
+            ..RetryConfig::default()
+        }
     }
 }
 
@@ -149,8 +165,9 @@ impl HttpSettings {
             .use_rustls_tls();
         match &self.https_proxy {
             Some(p) => {
-                let proxy = reqwest::Proxy::https(p)
-                    .map_err(|e| Error::config(format!("https proxy `{p}` is not a usable URL: {e}")))?;
+                let proxy = reqwest::Proxy::https(p).map_err(|e| {
+                    Error::config(format!("https proxy `{p}` is not a usable URL: {e}"))
+                })?;
                 b = b.proxy(proxy);
             }
             // Environment proxies would silently reroute loopback test traffic; only an
@@ -158,18 +175,27 @@ impl HttpSettings {
             None => b = b.no_proxy(),
         }
         if let Some(path) = &self.ca_bundle {
-            let pem = std::fs::read(path)
-                .map_err(|e| Error::config(format!("cannot read CA bundle {}: {e}", path.display())))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| Error::config(format!("CA bundle {} is not valid PEM: {e}", path.display())))?;
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::config(format!("cannot read CA bundle {}: {e}", path.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                Error::config(format!(
+                    "CA bundle {} is not valid PEM: {e}",
+                    path.display()
+                ))
+            })?;
             if certs.is_empty() {
-                return Err(Error::config(format!("CA bundle {} holds no certificates", path.display())));
+                return Err(Error::config(format!(
+                    "CA bundle {} holds no certificates",
+                    path.display()
+                )));
             }
             for c in certs {
                 b = b.add_root_certificate(c);
             }
         }
-        b.build().map_err(|e| Error::config(format!("cannot set up the HTTP client: {e}")))
+        b.build()
+            .map_err(|e| Error::config(format!("cannot set up the HTTP client: {e}")))
     }
 }
 
@@ -187,11 +213,22 @@ mod tests {
         assert_eq!(e.host(), "127.0.0.1:8787");
         let e = Endpoint::parse("HTTPS://gw.example.com:8443/").unwrap();
         assert_eq!(e.url(), "https://gw.example.com:8443/");
-        assert!(Endpoint::parse("http://127.0.0.1:8787").unwrap().is_loopback());
+        assert!(Endpoint::parse("http://127.0.0.1:8787")
+            .unwrap()
+            .is_loopback());
         assert!(Endpoint::parse("localhost").unwrap().is_loopback());
         assert!(Endpoint::parse("http://[::1]:80").unwrap().is_loopback());
-        assert!(!Endpoint::parse("sts.tencentcloudapi.com").unwrap().is_loopback());
-        for bad in ["", "ftp://x", "http://", "host:notaport", "https://h/path", "a b"] {
+        assert!(!Endpoint::parse("sts.tencentcloudapi.com")
+            .unwrap()
+            .is_loopback());
+        for bad in [
+            "",
+            "ftp://x",
+            "http://",
+            "host:notaport",
+            "https://h/path",
+            "a b",
+        ] {
             let err = Endpoint::parse(bad).unwrap_err();
             assert_eq!(err.code(), "ClientParamsError", "{bad}");
             assert!(err.to_string().contains("endpoint"), "{err}");

@@ -22,22 +22,36 @@ pub enum ErrorKind {
     /// The API answered with an error code.
     Api { code: ErrorCode, message: String },
     /// The request could not be sent or the connection broke.
-    Transport { message: String, source: Option<Box<dyn std::error::Error + Send + Sync>> },
+    Transport {
+        message: String,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// No answer within the configured time.
     Timeout { after: Duration },
     /// The server answered, but not with a well-formed API response.
-    InvalidResponse { status: u16, message: String, snippet: String },
+    InvalidResponse {
+        status: u16,
+        message: String,
+        snippet: String,
+    },
     /// No usable credentials.
     Credentials(Box<CredentialsError>),
     /// The request was rejected before sending: nothing left this process.
-    InvalidRequest { parameter: Option<String>, message: String },
+    InvalidRequest {
+        parameter: Option<String>,
+        message: String,
+    },
     /// The client itself is misconfigured (endpoint, proxy, CA bundle...).
     Config { message: String },
 }
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind) -> Error {
-        Error { kind, action: None, request_id: None }
+        Error {
+            kind,
+            action: None,
+            request_id: None,
+        }
     }
 
     pub(crate) fn with_action(mut self, action: &'static str) -> Error {
@@ -51,17 +65,30 @@ impl Error {
     }
 
     /// An API error, as the server would send it (used by servers and tests too).
-    pub fn api(code: impl Into<ErrorCode>, message: impl Into<String>, request_id: Option<String>) -> Error {
-        Error::new(ErrorKind::Api { code: code.into(), message: message.into() }).with_request_id(request_id)
+    pub fn api(
+        code: impl Into<ErrorCode>,
+        message: impl Into<String>,
+        request_id: Option<String>,
+    ) -> Error {
+        Error::new(ErrorKind::Api {
+            code: code.into(),
+            message: message.into(),
+        })
+        .with_request_id(request_id)
     }
 
     /// A request rejected before sending.
     pub fn invalid_request(parameter: Option<&str>, message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::InvalidRequest { parameter: parameter.map(str::to_owned), message: message.into() })
+        Error::new(ErrorKind::InvalidRequest {
+            parameter: parameter.map(str::to_owned),
+            message: message.into(),
+        })
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Config { message: message.into() })
+        Error::new(ErrorKind::Config {
+            message: message.into(),
+        })
     }
 
     pub fn kind(&self) -> &ErrorKind {
@@ -94,16 +121,32 @@ impl Error {
         match &self.kind {
             ErrorKind::Api { message, .. } => message.clone(),
             ErrorKind::Transport { message, .. } => message.clone(),
-            ErrorKind::Timeout { after } => format!("no answer within {:.1} s", after.as_secs_f64()),
-            ErrorKind::InvalidResponse { status, message, snippet } if snippet.is_empty() => {
+            ErrorKind::Timeout { after } => {
+                format!("no answer within {:.1} s", after.as_secs_f64())
+            }
+            ErrorKind::InvalidResponse {
+                status,
+                message,
+                snippet,
+            } if snippet.is_empty() => {
                 format!("{message} (HTTP {status})")
             }
-            ErrorKind::InvalidResponse { status, message, snippet } => {
+            ErrorKind::InvalidResponse {
+                status,
+                message,
+                snippet,
+            } => {
                 format!("{message} (HTTP {status}; body starts: {snippet})")
             }
             ErrorKind::Credentials(e) => e.to_string(),
-            ErrorKind::InvalidRequest { parameter: Some(p), message } => format!("parameter {p}: {message}"),
-            ErrorKind::InvalidRequest { parameter: None, message } => message.clone(),
+            ErrorKind::InvalidRequest {
+                parameter: Some(p),
+                message,
+            } => format!("parameter {p}: {message}"),
+            ErrorKind::InvalidRequest {
+                parameter: None,
+                message,
+            } => message.clone(),
             ErrorKind::Config { message } => message.clone(),
         }
     }
@@ -137,7 +180,9 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
-            ErrorKind::Transport { source: Some(s), .. } => Some(s.as_ref()),
+            ErrorKind::Transport {
+                source: Some(s), ..
+            } => Some(s.as_ref()),
             ErrorKind::Credentials(e) => Some(e.as_ref()),
             _ => None,
         }

@@ -28,7 +28,10 @@ mod retry;
 #[cfg(feature = "test-server")]
 pub mod test_server;
 
-pub use client::{decode_response, Client, ClientBuilder, Operation, OperationVisitor, SignedRequest, DEFAULT_MAX_RESPONSE_BYTES};
+pub use client::{
+    decode_response, Client, ClientBuilder, Operation, OperationVisitor, SignedRequest,
+    DEFAULT_MAX_RESPONSE_BYTES,
+};
 pub use config::{Endpoint, RetryConfig, Site};
 pub use error::{Error, ErrorKind};
 

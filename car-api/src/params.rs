@@ -31,18 +31,35 @@ pub enum ProblemKind {
 impl fmt::Display for ParamProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            ProblemKind::Unknown { suggestion: Some(s) } => write!(f, "unknown parameter {} (did you mean {s}?)", self.path),
-            ProblemKind::Unknown { suggestion: None } => write!(f, "unknown parameter {}", self.path),
+            ProblemKind::Unknown {
+                suggestion: Some(s),
+            } => write!(f, "unknown parameter {} (did you mean {s}?)", self.path),
+            ProblemKind::Unknown { suggestion: None } => {
+                write!(f, "unknown parameter {}", self.path)
+            }
             ProblemKind::Missing => write!(f, "missing required parameter {}", self.path),
-            ProblemKind::WrongType { expected, got } => write!(f, "parameter {}: expected {expected}, got {got}", self.path),
-            ProblemKind::NotAnObject { got } => write!(f, "the request must be a JSON object, got {got}"),
+            ProblemKind::WrongType { expected, got } => {
+                write!(f, "parameter {}: expected {expected}, got {got}", self.path)
+            }
+            ProblemKind::NotAnObject { got } => {
+                write!(f, "the request must be a JSON object, got {got}")
+            }
         }
     }
 }
 
 /// A short description of what a JSON value is, for error messages.
 pub fn describe_value(v: &Value) -> String {
-    let shown = |s: String| if s.len() > 40 { format!("{}…", &s[..s.char_indices().nth(37).map_or(s.len(), |(i, _)| i)]) } else { s };
+    let shown = |s: String| {
+        if s.len() > 40 {
+            format!(
+                "{}…",
+                &s[..s.char_indices().nth(37).map_or(s.len(), |(i, _)| i)]
+            )
+        } else {
+            s
+        }
+    };
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("boolean {b}"),
@@ -83,7 +100,12 @@ pub fn check(action: &ActionMeta, body: &Value) -> Vec<ParamProblem> {
     let mut out = Vec::new();
     match body {
         Value::Object(_) => check_members(action.input, body, "", &mut out),
-        other => out.push(ParamProblem { path: String::new(), kind: ProblemKind::NotAnObject { got: describe_value(other) } }),
+        other => out.push(ParamProblem {
+            path: String::new(),
+            kind: ProblemKind::NotAnObject {
+                got: describe_value(other),
+            },
+        }),
     }
     out
 }
@@ -100,9 +122,10 @@ fn check_members(members: &[MemberMeta], value: &Value, prefix: &str, out: &mut 
     let Value::Object(map) = value else { return };
     for m in members {
         match map.get(m.wire_name) {
-            None | Some(Value::Null) if m.required => {
-                out.push(ParamProblem { path: join(prefix, m.wire_name), kind: ProblemKind::Missing })
-            }
+            None | Some(Value::Null) if m.required => out.push(ParamProblem {
+                path: join(prefix, m.wire_name),
+                kind: ProblemKind::Missing,
+            }),
             None | Some(Value::Null) => {}
             Some(v) => check_value(&m.shape, v, &join(prefix, m.wire_name), out),
         }
@@ -110,7 +133,10 @@ fn check_members(members: &[MemberMeta], value: &Value, prefix: &str, out: &mut 
     for key in map.keys() {
         if !members.iter().any(|m| m.wire_name == key) {
             let suggestion = suggest(key, members.iter().map(|m| m.wire_name));
-            out.push(ParamProblem { path: join(prefix, key), kind: ProblemKind::Unknown { suggestion } });
+            out.push(ParamProblem {
+                path: join(prefix, key),
+                kind: ProblemKind::Unknown { suggestion },
+            });
         }
     }
 }
@@ -142,7 +168,10 @@ fn check_value(shape: &Shape, v: &Value, path: &str, out: &mut Vec<ParamProblem>
     if !ok {
         out.push(ParamProblem {
             path: path.to_string(),
-            kind: ProblemKind::WrongType { expected: describe_shape(shape), got: describe_value(v) },
+            kind: ProblemKind::WrongType {
+                expected: describe_shape(shape),
+                got: describe_value(v),
+            },
         });
     }
 }
@@ -165,7 +194,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -178,12 +209,18 @@ mod tests {
     use serde_json::json;
 
     fn problems(action: &str, body: Value) -> Vec<String> {
-        check(crate::meta::action(action).unwrap(), &body).iter().map(ToString::to_string).collect()
+        check(crate::meta::action(action).unwrap(), &body)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
     fn valid_body_passes() {
-        let p = problems("DescribeApplicationList", json!({"Offset": 0, "Limit": 10, "Filters": [{"Name": "ApplicationId", "Values": ["app-1"]}]}));
+        let p = problems(
+            "DescribeApplicationList",
+            json!({"Offset": 0, "Limit": 10, "Filters": [{"Name": "ApplicationId", "Values": ["app-1"]}]}),
+        );
         assert!(p.is_empty(), "{p:?}");
     }
 
@@ -193,27 +230,66 @@ mod tests {
             "DescribeApplicationList",
             json!({"Offset": "abc", "Filters": [{"Name": 3, "Valus": []}], "Limt": 5}),
         );
-        assert!(p.contains(&"parameter Offset: expected an integer, got string \"abc\"".to_string()), "{p:?}");
-        assert!(p.contains(&"missing required parameter Limit".to_string()), "{p:?}");
-        assert!(p.contains(&"unknown parameter Limt (did you mean Limit?)".to_string()), "{p:?}");
-        assert!(p.contains(&"parameter Filters[0].Name: expected a string, got number 3".to_string()), "{p:?}");
-        assert!(p.contains(&"missing required parameter Filters[0].Values".to_string()), "{p:?}");
-        assert!(p.contains(&"unknown parameter Filters[0].Valus (did you mean Values?)".to_string()), "{p:?}");
+        assert!(
+            p.contains(&"parameter Offset: expected an integer, got string \"abc\"".to_string()),
+            "{p:?}"
+        );
+        assert!(
+            p.contains(&"missing required parameter Limit".to_string()),
+            "{p:?}"
+        );
+        assert!(
+            p.contains(&"unknown parameter Limt (did you mean Limit?)".to_string()),
+            "{p:?}"
+        );
+        assert!(
+            p.contains(&"parameter Filters[0].Name: expected a string, got number 3".to_string()),
+            "{p:?}"
+        );
+        assert!(
+            p.contains(&"missing required parameter Filters[0].Values".to_string()),
+            "{p:?}"
+        );
+        assert!(
+            p.contains(&"unknown parameter Filters[0].Valus (did you mean Values?)".to_string()),
+            "{p:?}"
+        );
     }
 
     #[test]
     fn unsigned_and_lists() {
-        let p = problems("StartPublishStream", json!({"UserId": "u", "PublishStreamArgs": 5}));
-        assert!(p.iter().any(|s| s.contains("PublishStreamArgs: expected a string")), "{p:?}");
-        let p = problems("BindConcurrentPackagesToProject", json!({"ProjectId": "p", "ConcurrentIds": "x"}));
-        assert_eq!(p, vec!["parameter ConcurrentIds: expected a list of strings, got string \"x\"".to_string()]);
+        let p = problems(
+            "StartPublishStream",
+            json!({"UserId": "u", "PublishStreamArgs": 5}),
+        );
+        assert!(
+            p.iter()
+                .any(|s| s.contains("PublishStreamArgs: expected a string")),
+            "{p:?}"
+        );
+        let p = problems(
+            "BindConcurrentPackagesToProject",
+            json!({"ProjectId": "p", "ConcurrentIds": "x"}),
+        );
+        assert_eq!(
+            p,
+            vec![
+                "parameter ConcurrentIds: expected a list of strings, got string \"x\"".to_string()
+            ]
+        );
         let p = problems("DescribeApplicationList", json!([1]));
-        assert_eq!(p, vec!["the request must be a JSON object, got an array".to_string()]);
+        assert_eq!(
+            p,
+            vec!["the request must be a JSON object, got an array".to_string()]
+        );
     }
 
     #[test]
     fn suggestions() {
-        assert_eq!(suggest("applicationid", ["ApplicationId", "ProjectId"]).as_deref(), Some("ApplicationId"));
+        assert_eq!(
+            suggest("applicationid", ["ApplicationId", "ProjectId"]).as_deref(),
+            Some("ApplicationId")
+        );
         assert_eq!(suggest("Zebra", ["ApplicationId", "ProjectId"]), None);
     }
 }

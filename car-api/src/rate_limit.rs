@@ -16,7 +16,12 @@ struct Bucket {
 impl Bucket {
     fn new(per_sec: u32) -> Bucket {
         let per_sec = f64::from(per_sec.max(1));
-        Bucket { capacity: per_sec, per_sec, tokens: per_sec, last: Instant::now() }
+        Bucket {
+            capacity: per_sec,
+            per_sec,
+            tokens: per_sec,
+            last: Instant::now(),
+        }
     }
 
     /// Takes a token, or says how long until one is available.
@@ -40,7 +45,9 @@ pub(crate) struct RateLimiter {
 
 impl RateLimiter {
     pub(crate) fn new() -> RateLimiter {
-        RateLimiter { buckets: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Waits until `action` may be called again at `per_sec` calls per second.
@@ -50,7 +57,10 @@ impl RateLimiter {
                 // A poisoned lock only means another task panicked mid-update; the
                 // bucket is still a valid number, so keep going.
                 let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-                buckets.entry(action).or_insert_with(|| Bucket::new(per_sec)).take(Instant::now())
+                buckets
+                    .entry(action)
+                    .or_insert_with(|| Bucket::new(per_sec))
+                    .take(Instant::now())
             };
             match wait {
                 None => return,
@@ -72,8 +82,13 @@ mod tests {
         for _ in 0..20 {
             assert!(b.take(start).is_none());
         }
-        let wait = b.take(start).expect("21st call in the same instant must wait");
-        assert!(wait > Duration::from_millis(40) && wait <= Duration::from_millis(51), "{wait:?}");
+        let wait = b
+            .take(start)
+            .expect("21st call in the same instant must wait");
+        assert!(
+            wait > Duration::from_millis(40) && wait <= Duration::from_millis(51),
+            "{wait:?}"
+        );
         assert!(b.take(start + Duration::from_millis(50)).is_none());
     }
 
@@ -88,6 +103,10 @@ mod tests {
         assert!(tokio::time::Instant::now() - start >= Duration::from_millis(240));
         let before_b = tokio::time::Instant::now();
         l.acquire("B", 20).await;
-        assert_eq!(tokio::time::Instant::now(), before_b, "another action has its own bucket");
+        assert_eq!(
+            tokio::time::Instant::now(),
+            before_b,
+            "another action has its own bucket"
+        );
     }
 }

@@ -31,7 +31,9 @@ impl Failure {
 
 /// Full-jitter exponential back-off for the wait before attempt `attempt + 1`.
 pub(crate) fn backoff(cfg: &RetryConfig, attempt: u32) -> Duration {
-    let exp = cfg.initial_backoff.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+    let exp = cfg
+        .initial_backoff
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
     let cap = exp.min(cfg.max_backoff);
     let millis = cap.as_millis().min(u128::from(u64::MAX)) as u64;
     Duration::from_millis(rand::thread_rng().gen_range(0..=millis))
@@ -56,7 +58,9 @@ mod tests {
         for attempt in 1..40 {
             let d = backoff(&cfg, attempt);
             assert!(d <= cfg.max_backoff);
-            let ceiling = cfg.initial_backoff.saturating_mul(1 << (attempt - 1).min(16));
+            let ceiling = cfg
+                .initial_backoff
+                .saturating_mul(1 << (attempt - 1).min(16));
             assert!(d <= ceiling);
         }
     }

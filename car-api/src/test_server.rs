@@ -43,7 +43,10 @@ pub enum Reply {
 impl Reply {
     /// An API error reply.
     pub fn error(code: &str, message: &str) -> Reply {
-        Reply::Error { code: code.into(), message: message.into() }
+        Reply::Error {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 
     /// A success reply from a JSON object literal.
@@ -70,7 +73,10 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// A header's value, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -142,7 +148,11 @@ impl TestServerBuilder {
             log: Mutex::new(Vec::new()),
             counter: Mutex::new(0),
         });
-        let tls = if self.tls { Some(self_signed_acceptor()?) } else { None };
+        let tls = if self.tls {
+            Some(self_signed_acceptor()?)
+        } else {
+            None
+        };
         let (acceptor, ca_pem) = match tls {
             Some((a, pem)) => (Some(a), Some(pem)),
             None => (None, None),
@@ -152,14 +162,25 @@ impl TestServerBuilder {
         let addr = listener.local_addr()?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
-        let thread = std::thread::Builder::new().name("car-test-server".into()).spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(_) => return,
-            };
-            rt.block_on(serve(listener, st, acceptor, stop_rx));
-        })?;
-        Ok(TestServer { addr, state, stop: Some(stop_tx), thread: Some(thread), ca_pem })
+        let thread = std::thread::Builder::new()
+            .name("car-test-server".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(_) => return,
+                };
+                rt.block_on(serve(listener, st, acceptor, stop_rx));
+            })?;
+        Ok(TestServer {
+            addr,
+            state,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+            ca_pem,
+        })
     }
 }
 
@@ -236,15 +257,21 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn self_signed_acceptor() -> std::io::Result<(tokio_rustls::TlsAcceptor, String)> {
     use tokio_rustls::rustls;
     let bad = |e: &dyn std::fmt::Display| std::io::Error::other(format!("cannot set up TLS: {e}"));
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).map_err(|e| bad(&e))?;
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).map_err(|e| bad(&e))?;
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| bad(&e))?
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)
-        .map_err(|e| bad(&e))?;
-    Ok((tokio_rustls::TlsAcceptor::from(Arc::new(config)), cert.cert.pem()))
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| bad(&e))?
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.cert.der().clone()], key)
+    .map_err(|e| bad(&e))?;
+    Ok((
+        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        cert.cert.pem(),
+    ))
 }
 
 async fn serve(
@@ -253,7 +280,9 @@ async fn serve(
     tls: Option<tokio_rustls::TlsAcceptor>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+        return;
+    };
     loop {
         let accepted = tokio::select! {
             _ = &mut stop => return,
@@ -269,11 +298,15 @@ async fn serve(
                 // A failed handshake (an untrusting client) just ends the connection.
                 Some(acceptor) => {
                     if let Ok(stream) = acceptor.accept(stream).await {
-                        let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+                        let _ = http
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await;
                     }
                 }
                 None => {
-                    let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+                    let _ = http
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
                 }
             }
         });
@@ -290,22 +323,51 @@ impl std::fmt::Display for Hangup {
 }
 impl std::error::Error for Hangup {}
 
-async fn handle(state: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Hangup> {
+async fn handle(
+    state: Arc<State>,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, Hangup> {
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let method_ok = req.method() == hyper::Method::POST && req.uri().path() == "/";
-    let body = match Limited::new(req.into_body(), 10 * 1024 * 1024).collect().await {
+    let body = match Limited::new(req.into_body(), 10 * 1024 * 1024)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
-        Err(_) => return Ok(envelope(&state, Err(("RequestSizeLimitExceeded", "the request body is too large".into())))),
+        Err(_) => {
+            return Ok(envelope(
+                &state,
+                Err((
+                    "RequestSizeLimitExceeded",
+                    "the request body is too large".into(),
+                )),
+            ))
+        }
     };
-    let header = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
     let action = header("x-tc-action").unwrap_or_default().to_string();
     let parsed: Option<Value> = serde_json::from_slice(&body).ok();
-    let verdict = if method_ok { verify(&state, &header, &body, &action, parsed.as_ref()) } else {
-        Err(("UnsupportedProtocol", "only POST / with a JSON body is supported".to_string()))
+    let verdict = if method_ok {
+        verify(&state, &header, &body, &action, parsed.as_ref())
+    } else {
+        Err((
+            "UnsupportedProtocol",
+            "only POST / with a JSON body is supported".to_string(),
+        ))
     };
     lock(&state.log).push(RecordedRequest {
         action: action.clone(),
@@ -348,8 +410,12 @@ async fn answer(state: &State, mut reply: Reply) -> Result<Response<Full<Bytes>>
 
 fn raw(status: u16, body: Vec<u8>) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(body)));
-    *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    *resp.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
@@ -359,7 +425,10 @@ fn next_request_id(state: &State) -> String {
     format!("00000000-0000-4000-8000-{:012x}", *c)
 }
 
-fn envelope(state: &State, result: Result<Map<String, Value>, (&str, String)>) -> Response<Full<Bytes>> {
+fn envelope(
+    state: &State,
+    result: Result<Map<String, Value>, (&str, String)>,
+) -> Response<Full<Bytes>> {
     match result {
         Ok(mut members) => {
             members.insert("RequestId".into(), Value::String(next_request_id(state)));
@@ -377,52 +446,104 @@ fn error_envelope(state: &State, code: &str, message: &str) -> Response<Full<Byt
 type Verdict = Result<(), (&'static str, String)>;
 
 /// The checks the real service makes before running an action, in its order.
-fn verify<'h>(state: &State, header: &dyn Fn(&str) -> Option<&'h str>, body: &[u8], action: &str, params: Option<&Value>) -> Verdict {
+fn verify<'h>(
+    state: &State,
+    header: &dyn Fn(&str) -> Option<&'h str>,
+    body: &[u8],
+    action: &str,
+    params: Option<&Value>,
+) -> Verdict {
     let content_type = header("content-type").unwrap_or_default();
     if !content_type.starts_with("application/json") {
-        return Err(("InvalidRequest", format!("Content-Type must be application/json, got `{content_type}`")));
+        return Err((
+            "InvalidRequest",
+            format!("Content-Type must be application/json, got `{content_type}`"),
+        ));
     }
     let Some(auth) = header("authorization") else {
-        return Err(("AuthFailure.InvalidAuthorization", "the Authorization header is missing".into()));
+        return Err((
+            "AuthFailure.InvalidAuthorization",
+            "the Authorization header is missing".into(),
+        ));
     };
     let Some(ts) = header("x-tc-timestamp").and_then(|t| t.parse::<i64>().ok()) else {
-        return Err(("InvalidParameter", "X-TC-Timestamp must be a Unix time in seconds".into()));
+        return Err((
+            "InvalidParameter",
+            "X-TC-Timestamp must be a Unix time in seconds".into(),
+        ));
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     if (now - ts).unsigned_abs() > state.max_skew.as_secs() {
-        return Err(("AuthFailure.SignatureExpire", format!("the request timestamp {ts} is too far from the server time {now}")));
+        return Err((
+            "AuthFailure.SignatureExpire",
+            format!("the request timestamp {ts} is too far from the server time {now}"),
+        ));
     }
-    let parts = parse_authorization(auth).ok_or(("AuthFailure.InvalidAuthorization", "the Authorization header is malformed".to_string()))?;
+    let parts = parse_authorization(auth).ok_or((
+        "AuthFailure.InvalidAuthorization",
+        "the Authorization header is malformed".to_string(),
+    ))?;
     if parts.secret_id != state.secret_id {
-        return Err(("AuthFailure.SecretIdNotFound", "the SecretId is not known".into()));
+        return Err((
+            "AuthFailure.SecretIdNotFound",
+            "the SecretId is not known".into(),
+        ));
     }
     let service = meta_service();
     if parts.scope != format!("{}/{}/tc3_request", signing::utc_date(ts), service) {
-        return Err(("AuthFailure.InvalidAuthorization", format!("the credential scope `{}` does not match the timestamp and service", parts.scope)));
+        return Err((
+            "AuthFailure.InvalidAuthorization",
+            format!(
+                "the credential scope `{}` does not match the timestamp and service",
+                parts.scope
+            ),
+        ));
     }
     if parts.signed_headers != "content-type;host" {
-        return Err(("AuthFailure.InvalidAuthorization", format!("unexpected SignedHeaders `{}`", parts.signed_headers)));
+        return Err((
+            "AuthFailure.InvalidAuthorization",
+            format!("unexpected SignedHeaders `{}`", parts.signed_headers),
+        ));
     }
     let host = header("host").unwrap_or_default();
-    let params_sig = SigningParams::new(&state.secret_id, &state.secret_key, service, host, ts).with_content_type(content_type);
+    let params_sig = SigningParams::new(&state.secret_id, &state.secret_key, service, host, ts)
+        .with_content_type(content_type);
     let expected = signing::sign_post_json(&params_sig, body);
     if expected.signature() != parts.signature {
-        return Err(("AuthFailure.SignatureFailure", "the request signature does not match".into()));
+        return Err((
+            "AuthFailure.SignatureFailure",
+            "the request signature does not match".into(),
+        ));
     }
     if let Some(token) = &state.token {
         if header("x-tc-token") != Some(token.as_str()) {
-            return Err(("AuthFailure.TokenFailure", "the X-TC-Token is missing or not valid".into()));
+            return Err((
+                "AuthFailure.TokenFailure",
+                "the X-TC-Token is missing or not valid".into(),
+            ));
         }
     }
     let version = header("x-tc-version").unwrap_or_default();
     if version != crate::metadata::SERVICE.version {
-        return Err(("NoSuchVersion", format!("version `{version}` does not exist")));
+        return Err((
+            "NoSuchVersion",
+            format!("version `{version}` does not exist"),
+        ));
     }
     let Some(action_meta) = meta::action(action) else {
-        return Err(("InvalidAction", format!("the action `{action}` does not exist")));
+        return Err((
+            "InvalidAction",
+            format!("the action `{action}` does not exist"),
+        ));
     };
     let Some(params) = params else {
-        return Err(("InvalidParameter.JsonParseError", "the request body is not valid JSON".into()));
+        return Err((
+            "InvalidParameter.JsonParseError",
+            "the request body is not valid JSON".into(),
+        ));
     };
     let problems = crate::params::check(action_meta, params);
     if let Some(p) = problems.first() {
@@ -430,7 +551,9 @@ fn verify<'h>(state: &State, header: &dyn Fn(&str) -> Option<&'h str>, body: &[u
         let code = match p.kind {
             ProblemKind::Missing => "MissingParameter",
             ProblemKind::Unknown { .. } => "UnknownParameter",
-            ProblemKind::WrongType { .. } | ProblemKind::NotAnObject { .. } => "InvalidParameterValue",
+            ProblemKind::WrongType { .. } | ProblemKind::NotAnObject { .. } => {
+                "InvalidParameterValue"
+            }
         };
         return Err((code, p.to_string()));
     }
@@ -463,7 +586,12 @@ fn parse_authorization(v: &str) -> Option<AuthParts<'_>> {
         }
     }
     let (secret_id, scope) = cred?.split_once('/')?;
-    Some(AuthParts { secret_id, scope, signed_headers: signed?, signature: sig? })
+    Some(AuthParts {
+        secret_id,
+        scope,
+        signed_headers: signed?,
+        signature: sig?,
+    })
 }
 
 /// A plausible success answer for `action`, made from the spec's output members.
@@ -471,7 +599,10 @@ pub fn sample_response(action: &str) -> Map<String, Value> {
     let mut out = Map::new();
     if let Some(a) = meta::action(action) {
         for m in a.output {
-            out.insert(m.wire_name.into(), sample_value(&m.shape, m.enum_name, m.wire_name, 0));
+            out.insert(
+                m.wire_name.into(),
+                sample_value(&m.shape, m.enum_name, m.wire_name, 0),
+            );
         }
     }
     out
@@ -479,7 +610,10 @@ pub fn sample_response(action: &str) -> Map<String, Value> {
 
 fn sample_value(shape: &Shape, enum_name: Option<&str>, wire: &str, depth: usize) -> Value {
     match shape {
-        Shape::String => match enum_name.and_then(meta::enum_meta).and_then(|e| e.values.first()) {
+        Shape::String => match enum_name
+            .and_then(meta::enum_meta)
+            .and_then(|e| e.values.first())
+        {
             Some(v) => Value::String(v.value.into()),
             None => Value::String(format!("sample-{wire}")),
         },
@@ -491,7 +625,10 @@ fn sample_value(shape: &Shape, enum_name: Option<&str>, wire: &str, depth: usize
             let mut obj = Map::new();
             if let (Some(t), true) = (meta::type_meta(name), depth < 4) {
                 for m in t.members {
-                    obj.insert(m.wire_name.into(), sample_value(&m.shape, m.enum_name, m.wire_name, depth + 1));
+                    obj.insert(
+                        m.wire_name.into(),
+                        sample_value(&m.shape, m.enum_name, m.wire_name, depth + 1),
+                    );
                 }
             }
             Value::Object(obj)

@@ -50,7 +50,10 @@ async fn every_action_round_trips_through_the_typed_client() {
     let responses = ex.clone();
     let server = TestServer::builder()
         .handler(move |action, _params| {
-            let resp = responses[action][0]["response"]["Response"].as_object().cloned().unwrap_or_default();
+            let resp = responses[action][0]["response"]["Response"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
             let mut resp = resp;
             resp.remove("RequestId");
             Reply::Ok(resp)
@@ -60,14 +63,28 @@ async fn every_action_round_trips_through_the_typed_client() {
     let client = client(&server);
     for (action, list) in &ex {
         let example = &list[0];
-        let call = visit_operation(action, Send_ { client: client.clone(), request: example["request"].clone() }).unwrap();
+        let call = visit_operation(
+            action,
+            Send_ {
+                client: client.clone(),
+                request: example["request"].clone(),
+            },
+        )
+        .unwrap();
         let got = call.await.unwrap_or_else(|e| panic!("{action}: {e}"));
         let mut want = example["response"]["Response"].clone();
         want.as_object_mut().unwrap().remove("RequestId");
         let mut got_members = got.clone();
-        let request_id = got_members.as_object_mut().unwrap().remove("RequestId").unwrap();
+        let request_id = got_members
+            .as_object_mut()
+            .unwrap()
+            .remove("RequestId")
+            .unwrap();
         assert_eq!(got_members, want, "{action}");
-        assert!(request_id.as_str().unwrap().starts_with("00000000-"), "{action}: {request_id}");
+        assert!(
+            request_id.as_str().unwrap().starts_with("00000000-"),
+            "{action}: {request_id}"
+        );
     }
     let seen = server.requests();
     assert_eq!(seen.len(), ex.len());
@@ -77,7 +94,10 @@ async fn every_action_round_trips_through_the_typed_client() {
         assert_eq!(req.body, list[0]["request"], "{action}: body on the wire");
         assert_eq!(req.header("x-tc-version"), Some("2022-01-10"));
         assert_eq!(req.header("x-tc-region"), Some("ap-singapore"));
-        assert!(req.header("authorization").unwrap().starts_with("TC3-HMAC-SHA256 Credential=AKIDtestserver"));
+        assert!(req
+            .header("authorization")
+            .unwrap()
+            .starts_with("TC3-HMAC-SHA256 Credential=AKIDtestserver"));
     }
 }
 
@@ -90,13 +110,18 @@ async fn wrong_key_is_rejected_by_signature_check() {
         .build()
         .unwrap();
     let err = client
-        .describe_application_list(car_api::operations::DescribeApplicationListRequest::new(0, 10))
+        .describe_application_list(car_api::operations::DescribeApplicationListRequest::new(
+            0, 10,
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "AuthFailure.SignatureFailure");
     assert_eq!(err.action(), Some("DescribeApplicationList"));
     let id = err.request_id().unwrap().to_string();
-    assert!(err.to_string().contains(&format!("(RequestId: {id})")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("(RequestId: {id})")),
+        "{err}"
+    );
     assert!(!err.to_string().contains("not-the-right-key"));
 }
 
@@ -108,36 +133,59 @@ async fn temporary_token_is_sent_and_checked() {
         .endpoint(server.endpoint())
         .build()
         .unwrap();
-    ok.describe_concurrent_count(car_api::operations::DescribeConcurrentCountRequest::new()).await.unwrap();
+    ok.describe_concurrent_count(car_api::operations::DescribeConcurrentCountRequest::new())
+        .await
+        .unwrap();
     let bad = Client::builder()
         .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
         .endpoint(server.endpoint())
         .build()
         .unwrap();
-    let err = bad.describe_concurrent_count(car_api::operations::DescribeConcurrentCountRequest::new()).await.unwrap_err();
+    let err = bad
+        .describe_concurrent_count(car_api::operations::DescribeConcurrentCountRequest::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "AuthFailure.TokenFailure");
 }
 
 #[tokio::test]
 async fn typed_api_errors_carry_code_message_and_request_id() {
     let server = TestServer::start().unwrap();
-    server.push_reply(Reply::error("FailedOperation.ApplicationNotFind", "no application app-x"));
+    server.push_reply(Reply::error(
+        "FailedOperation.ApplicationNotFind",
+        "no application app-x",
+    ));
     let err = client(&server)
-        .describe_cos_credential(car_api::operations::DescribeCosCredentialRequest::new("app-x"))
+        .describe_cos_credential(car_api::operations::DescribeCosCredentialRequest::new(
+            "app-x",
+        ))
         .await
         .unwrap_err();
-    assert_eq!(err.api_code(), Some(&car_api::ErrorCode::FailedOperationApplicationNotFind));
+    assert_eq!(
+        err.api_code(),
+        Some(&car_api::ErrorCode::FailedOperationApplicationNotFind)
+    );
     assert_eq!(err.message(), "no application app-x");
     assert_eq!(
         err.to_string(),
-        format!("FailedOperation.ApplicationNotFind: no application app-x (RequestId: {})", err.request_id().unwrap())
+        format!(
+            "FailedOperation.ApplicationNotFind: no application app-x (RequestId: {})",
+            err.request_id().unwrap()
+        )
     );
     server.push_reply(Reply::error("FailedOperation.SomethingNew", "new"));
     let err = client(&server)
-        .describe_cos_credential(car_api::operations::DescribeCosCredentialRequest::new("app-x"))
+        .describe_cos_credential(car_api::operations::DescribeCosCredentialRequest::new(
+            "app-x",
+        ))
         .await
         .unwrap_err();
-    assert_eq!(err.api_code(), Some(&car_api::ErrorCode::Unknown("FailedOperation.SomethingNew".into())));
+    assert_eq!(
+        err.api_code(),
+        Some(&car_api::ErrorCode::Unknown(
+            "FailedOperation.SomethingNew".into()
+        ))
+    );
 }
 
 #[tokio::test]
@@ -145,12 +193,17 @@ async fn sensitive_response_fields_stay_out_of_debug() {
     let server = TestServer::start().unwrap();
     server.push_reply(Reply::ok(serde_json::json!({"SecretID": "AKIDcos", "SecretKey": "cos-secret-key-value", "SessionToken": "cos-token-value"})));
     let resp = client(&server)
-        .describe_cos_credential(car_api::operations::DescribeCosCredentialRequest::new("app-x"))
+        .describe_cos_credential(car_api::operations::DescribeCosCredentialRequest::new(
+            "app-x",
+        ))
         .await
         .unwrap();
     assert_eq!(resp.secret_key.as_deref(), Some("cos-secret-key-value"));
     let dbg = format!("{resp:?}");
-    assert!(!dbg.contains("cos-secret-key-value") && !dbg.contains("cos-token-value"), "{dbg}");
+    assert!(
+        !dbg.contains("cos-secret-key-value") && !dbg.contains("cos-token-value"),
+        "{dbg}"
+    );
 }
 
 #[tokio::test]
@@ -159,8 +212,17 @@ async fn client_debug_has_no_secrets() {
     let c = client(&server);
     let dbg = format!("{c:?}");
     assert!(!dbg.contains(TEST_SECRET_KEY), "{dbg}");
-    let signed = c.sign(car_api::meta::action("DescribeApplicationList").unwrap(), b"{}".to_vec()).await.unwrap();
+    let signed = c
+        .sign(
+            car_api::meta::action("DescribeApplicationList").unwrap(),
+            b"{}".to_vec(),
+        )
+        .await
+        .unwrap();
     let dbg = format!("{signed:?}");
-    assert!(!dbg.contains(TEST_SECRET_KEY) && dbg.contains("Signature=** redacted **"), "{dbg}");
+    assert!(
+        !dbg.contains(TEST_SECRET_KEY) && dbg.contains("Signature=** redacted **"),
+        "{dbg}"
+    );
     let _ = Duration::from_secs(1);
 }

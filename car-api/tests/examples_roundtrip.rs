@@ -14,16 +14,23 @@ impl OperationVisitor for RoundTrip<'_> {
     type Output = Result<(), String>;
 
     fn visit<O: Operation>(self) -> Self::Output {
-        let typed: O = serde_json::from_value(self.request.clone()).map_err(|e| format!("request: {e}"))?;
+        let typed: O =
+            serde_json::from_value(self.request.clone()).map_err(|e| format!("request: {e}"))?;
         let again = serde_json::to_value(&typed).map_err(|e| format!("request re-encode: {e}"))?;
         if &again != self.request {
-            return Err(format!("request changed:\n  example: {}\n  ours:    {again}", self.request));
+            return Err(format!(
+                "request changed:\n  example: {}\n  ours:    {again}",
+                self.request
+            ));
         }
         let inner = &self.response["Response"];
-        let typed: O::Response = serde_json::from_value(inner.clone()).map_err(|e| format!("response: {e}"))?;
+        let typed: O::Response =
+            serde_json::from_value(inner.clone()).map_err(|e| format!("response: {e}"))?;
         let again = serde_json::to_value(&typed).map_err(|e| format!("response re-encode: {e}"))?;
         if &again != inner {
-            return Err(format!("response changed:\n  example: {inner}\n  ours:    {again}"));
+            return Err(format!(
+                "response changed:\n  example: {inner}\n  ours:    {again}"
+            ));
         }
         Ok(())
     }
@@ -38,7 +45,10 @@ fn every_published_example_round_trips() {
     for (action, list) in &examples {
         for (i, ex) in list.as_array().unwrap().iter().enumerate() {
             count += 1;
-            let visitor = RoundTrip { request: &ex["request"], response: &ex["response"] };
+            let visitor = RoundTrip {
+                request: &ex["request"],
+                response: &ex["response"],
+            };
             match visit_operation(action, visitor) {
                 None => failures.push(format!("{action}: not an action of the spec")),
                 Some(Err(e)) => failures.push(format!("{action} example {i}: {e}")),
@@ -46,7 +56,12 @@ fn every_published_example_round_trips() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {count} examples failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} examples failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     // Every action of the spec has at least one published example.
     for a in ACTIONS {
         assert!(examples.contains_key(a.name), "no example for {}", a.name);
@@ -58,20 +73,31 @@ fn every_published_example_round_trips() {
 fn unset_optionals_are_omitted_not_null() {
     use car_api::operations::DescribeApplicationListRequest;
     let req = DescribeApplicationListRequest::new(0, 10);
-    assert_eq!(serde_json::to_string(&req).unwrap(), r#"{"Offset":0,"Limit":10}"#);
+    assert_eq!(
+        serde_json::to_string(&req).unwrap(),
+        r#"{"Offset":0,"Limit":10}"#
+    );
 }
 
 #[test]
 fn unknown_enum_values_survive_a_round_trip() {
     use car_api::types::{ApplicationVersionStatus, UserApplicationVersion};
-    let v: UserApplicationVersion =
-        serde_json::from_str(r#"{"ApplicationVersionStatus":"Quarantined","ApplicationVersionId":"ver-1"}"#).unwrap();
-    assert_eq!(v.application_version_status, Some(ApplicationVersionStatus::Unknown("Quarantined".into())));
+    let v: UserApplicationVersion = serde_json::from_str(
+        r#"{"ApplicationVersionStatus":"Quarantined","ApplicationVersionId":"ver-1"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        v.application_version_status,
+        Some(ApplicationVersionStatus::Unknown("Quarantined".into()))
+    );
     assert_eq!(
         serde_json::to_string(&v).unwrap(),
         r#"{"ApplicationVersionId":"ver-1","ApplicationVersionStatus":"Quarantined"}"#
     );
-    assert_eq!(ApplicationVersionStatus::from("Inuse"), ApplicationVersionStatus::Inuse);
+    assert_eq!(
+        ApplicationVersionStatus::from("Inuse"),
+        ApplicationVersionStatus::Inuse
+    );
     assert_eq!(ApplicationVersionStatus::Inuse.as_str(), "Inuse");
 }
 
@@ -83,7 +109,10 @@ fn error_codes_round_trip_and_keep_unknown_ones() {
         assert!(!code.is_unknown(), "{}", e.code);
         assert_eq!(code.code(), e.code);
     }
-    assert_eq!(ErrorCode::from("FailedOperation.ApplicationNotFind"), ErrorCode::FailedOperationApplicationNotFind);
+    assert_eq!(
+        ErrorCode::from("FailedOperation.ApplicationNotFind"),
+        ErrorCode::FailedOperationApplicationNotFind
+    );
     let unknown = ErrorCode::from("FailedOperation.BrandNew");
     assert!(unknown.is_unknown());
     assert_eq!(unknown.code(), "FailedOperation.BrandNew");
@@ -94,9 +123,15 @@ fn required_parameters_are_constructor_arguments() {
     use car_api::operations::{CreateApplicationRequest, DescribeCosCredentialRequest};
     use car_api::types::ApplicationType;
     let req = CreateApplicationRequest::new("demo", ApplicationType::Application3D);
-    assert_eq!(serde_json::to_value(&req).unwrap(), serde_json::json!({"ApplicationName": "demo", "ApplicationType": "Application3D"}));
+    assert_eq!(
+        serde_json::to_value(&req).unwrap(),
+        serde_json::json!({"ApplicationName": "demo", "ApplicationType": "Application3D"})
+    );
     let req = DescribeCosCredentialRequest::new("app-1").application_file_name("pkg.zip");
-    assert_eq!(serde_json::to_value(&req).unwrap(), serde_json::json!({"ApplicationId": "app-1", "ApplicationFileName": "pkg.zip"}));
+    assert_eq!(
+        serde_json::to_value(&req).unwrap(),
+        serde_json::json!({"ApplicationId": "app-1", "ApplicationFileName": "pkg.zip"})
+    );
 }
 
 #[test]
@@ -107,7 +142,10 @@ fn sensitive_fields_are_redacted_in_debug() {
     )
     .unwrap();
     let dbg = format!("{resp:?}");
-    assert!(!dbg.contains("topsecretkey") && !dbg.contains("tok-en-value"), "{dbg}");
+    assert!(
+        !dbg.contains("topsecretkey") && !dbg.contains("tok-en-value"),
+        "{dbg}"
+    );
     assert!(dbg.contains("redacted") && dbg.contains("r-1"), "{dbg}");
     let req = CreateSessionRequest::new("u", "1.2.3.4").client_session("c2VjcmV0LWJsb2I=");
     let dbg = format!("{req:?}");
@@ -126,5 +164,8 @@ fn metadata_reflects_the_spec() {
     let cat = count.input_member("ApplicationCategory").unwrap();
     assert!(cat.sites.cn && !cat.sites.intl);
     assert_eq!(ACTIONS.iter().filter(|a| a.sites.cn).count(), 7);
-    assert!(car_api::meta::type_meta("ApplicationConcurrentPackage").unwrap().members.is_empty());
+    assert!(car_api::meta::type_meta("ApplicationConcurrentPackage")
+        .unwrap()
+        .members
+        .is_empty());
 }

@@ -36,7 +36,10 @@ fn create() -> CreateApplicationRequest {
 async fn throttled_then_success_even_for_a_create_action() {
     let server = TestServer::start().unwrap();
     server.push_reply(Reply::error("RequestLimitExceeded", "slow down"));
-    server.push_reply(Reply::error("RequestLimitExceeded.UinLimitExceeded", "slow down"));
+    server.push_reply(Reply::error(
+        "RequestLimitExceeded.UinLimitExceeded",
+        "slow down",
+    ));
     let resp = client(&server).create_application(create()).await.unwrap();
     assert!(resp.application_id.is_some());
     assert_eq!(server.requests().len(), 3);
@@ -48,7 +51,10 @@ async fn throttling_gives_up_after_the_attempt_bound() {
     for _ in 0..5 {
         server.push_reply(Reply::error("RequestLimitExceeded", "slow down"));
     }
-    let err = client(&server).describe_application_list(list()).await.unwrap_err();
+    let err = client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap_err();
     assert!(err.is_throttling());
     assert_eq!(server.requests().len(), 3);
 }
@@ -57,7 +63,10 @@ async fn throttling_gives_up_after_the_attempt_bound() {
 async fn bad_gateway_on_a_read_only_action_is_retried() {
     let server = TestServer::start().unwrap();
     server.push_reply(Reply::Status(502, "<html>Bad Gateway</html>".into()));
-    let resp = client(&server).describe_application_list(list()).await.unwrap();
+    let resp = client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap();
     assert!(resp.application_total.is_some());
     assert_eq!(server.requests().len(), 2);
 }
@@ -66,36 +75,68 @@ async fn bad_gateway_on_a_read_only_action_is_retried() {
 async fn bad_gateway_on_a_create_action_is_not_retried() {
     let server = TestServer::start().unwrap();
     server.push_reply(Reply::Status(502, "<html>Bad Gateway</html>".into()));
-    let err = client(&server).create_application(create()).await.unwrap_err();
+    let err = client(&server)
+        .create_application(create())
+        .await
+        .unwrap_err();
     assert_eq!(server.requests().len(), 1);
-    assert!(matches!(err.kind(), ErrorKind::InvalidResponse { status: 502, .. }), "{err:?}");
-    assert!(err.to_string().contains("HTTP 502") && err.to_string().contains("Bad Gateway"), "{err}");
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidResponse { status: 502, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("HTTP 502") && err.to_string().contains("Bad Gateway"),
+        "{err}"
+    );
     assert_eq!(err.action(), Some("CreateApplication"));
 }
 
 #[tokio::test]
 async fn truncated_json_is_reported_clearly_and_not_retried() {
     let server = TestServer::start().unwrap();
-    server.push_reply(Reply::Raw(br#"{"Response": {"ApplicationTotal": 3, "RequestId": "abc"#.to_vec()));
-    let err = client(&server).describe_application_list(list()).await.unwrap_err();
+    server.push_reply(Reply::Raw(
+        br#"{"Response": {"ApplicationTotal": 3, "RequestId": "abc"#.to_vec(),
+    ));
+    let err = client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap_err();
     assert_eq!(server.requests().len(), 1);
     assert_eq!(err.code(), "ClientInvalidResponse");
     let text = err.to_string();
-    assert!(text.contains("truncated") && text.contains("ApplicationTotal"), "{text}");
+    assert!(
+        text.contains("truncated") && text.contains("ApplicationTotal"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn non_json_and_envelope_less_answers() {
     let server = TestServer::start().unwrap();
     server.push_reply(Reply::Raw(b"<html>maintenance</html>".to_vec()));
-    let err = client(&server).describe_application_list(list()).await.unwrap_err();
-    assert!(err.to_string().contains("not valid JSON") && err.to_string().contains("maintenance"), "{err}");
+    let err = client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not valid JSON") && err.to_string().contains("maintenance"),
+        "{err}"
+    );
     server.push_reply(Reply::Raw(br#"{"Result": 1}"#.to_vec()));
-    let err = client(&server).describe_application_list(list()).await.unwrap_err();
+    let err = client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("no `Response` object"), "{err}");
     server.push_reply(Reply::ok(serde_json::json!({"ApplicationTotal": "three"})));
-    let err = client(&server).describe_application_list(list()).await.unwrap_err();
-    assert!(err.to_string().contains("DescribeApplicationListResponse"), "{err}");
+    let err = client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("DescribeApplicationListResponse"),
+        "{err}"
+    );
     assert!(err.request_id().is_some());
 }
 
@@ -117,12 +158,24 @@ async fn oversized_response_is_refused() {
 #[tokio::test]
 async fn timeouts_retry_only_read_only_actions() {
     let server = TestServer::start().unwrap();
-    server.push_reply(Reply::Delay(Duration::from_secs(2), Box::new(Reply::ok(serde_json::json!({})))));
-    client(&server).describe_application_list(list()).await.unwrap();
+    server.push_reply(Reply::Delay(
+        Duration::from_secs(2),
+        Box::new(Reply::ok(serde_json::json!({}))),
+    ));
+    client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap();
     assert_eq!(server.requests().len(), 2);
 
-    server.push_reply(Reply::Delay(Duration::from_secs(2), Box::new(Reply::ok(serde_json::json!({})))));
-    let err = client(&server).create_application(create()).await.unwrap_err();
+    server.push_reply(Reply::Delay(
+        Duration::from_secs(2),
+        Box::new(Reply::ok(serde_json::json!({}))),
+    ));
+    let err = client(&server)
+        .create_application(create())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "ClientTimeout");
     assert_eq!(server.requests().len(), 3);
 }
@@ -131,11 +184,17 @@ async fn timeouts_retry_only_read_only_actions() {
 async fn connection_reset_retries_only_read_only_actions() {
     let server = TestServer::start().unwrap();
     server.push_reply(Reply::Hangup);
-    client(&server).describe_application_list(list()).await.unwrap();
+    client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap();
     assert_eq!(server.requests().len(), 2);
 
     server.push_reply(Reply::Hangup);
-    let err = client(&server).create_application(create()).await.unwrap_err();
+    let err = client(&server)
+        .create_application(create())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "ClientNetworkError");
     assert_eq!(server.requests().len(), 3);
 }
@@ -143,11 +202,19 @@ async fn connection_reset_retries_only_read_only_actions() {
 #[tokio::test]
 async fn refused_connection_never_reached_the_server_so_even_creates_retry() {
     // Bind and release a port so nothing listens on it.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let c = car_api::Client::builder()
         .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
         .endpoint(format!("http://{addr}"))
-        .retry(RetryConfig { max_attempts: 3, initial_backoff: Duration::from_millis(1), max_backoff: Duration::from_millis(2), max_elapsed: Duration::from_secs(10) })
+        .retry(RetryConfig {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            max_elapsed: Duration::from_secs(10),
+        })
         .build()
         .unwrap();
     let err = c.create_application(create()).await.unwrap_err();
@@ -159,7 +226,10 @@ async fn refused_connection_never_reached_the_server_so_even_creates_retry() {
 async fn server_side_parameter_checks_match_the_spec() {
     let server = TestServer::start().unwrap();
     let meta = car_api::meta::action("DescribeApplicationList").unwrap();
-    let err = client(&server).call_json(meta, &serde_json::json!({"Offset": 0})).await.unwrap_err();
+    let err = client(&server)
+        .call_json(meta, &serde_json::json!({"Offset": 0}))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "MissingParameter");
     assert!(err.message().contains("Limit"), "{err}");
 }
@@ -190,24 +260,51 @@ async fn trace_output_names_action_attempt_and_request_id_but_no_secret() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let server = TestServer::builder().token("session-token-SECRET").start().unwrap();
+    let server = TestServer::builder()
+        .token("session-token-SECRET")
+        .start()
+        .unwrap();
     server.push_reply(Reply::Status(503, "busy".into()));
     server.push_reply(Reply::ok(serde_json::json!({"SecretID": "AKIDcos", "SecretKey": "cos-SECRET-key", "SessionToken": "cos-SECRET-token"})));
     let c = car_api::Client::builder()
-        .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY).with_token("session-token-SECRET"))
+        .credentials(
+            Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY).with_token("session-token-SECRET"),
+        )
         .endpoint(server.endpoint())
-        .retry(RetryConfig { max_attempts: 3, initial_backoff: Duration::from_millis(1), max_backoff: Duration::from_millis(2), max_elapsed: Duration::from_secs(5) })
+        .retry(RetryConfig {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            max_elapsed: Duration::from_secs(5),
+        })
         .build()
         .unwrap();
-    let resp = c.describe_cos_credential(car_api::operations::DescribeCosCredentialRequest::new("app-1")).await.unwrap();
+    let resp = c
+        .describe_cos_credential(car_api::operations::DescribeCosCredentialRequest::new(
+            "app-1",
+        ))
+        .await
+        .unwrap();
     tracing::debug!(?resp, "caller logs the response");
 
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(text.contains("action=\"DescribeCosCredential\"") || text.contains("action=DescribeCosCredential"), "{text}");
+    assert!(
+        text.contains("action=\"DescribeCosCredential\"")
+            || text.contains("action=DescribeCosCredential"),
+        "{text}"
+    );
     assert!(text.contains("attempt=2"), "{text}");
     assert!(text.contains(&resp.request_id), "{text}");
     assert!(text.contains("retrying"), "{text}");
-    for secret in [TEST_SECRET_KEY, "session-token-SECRET", "cos-SECRET-key", "cos-SECRET-token"] {
-        assert!(!text.contains(secret), "`{secret}` leaked into trace output:\n{text}");
+    for secret in [
+        TEST_SECRET_KEY,
+        "session-token-SECRET",
+        "cos-SECRET-key",
+        "cos-SECRET-token",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "`{secret}` leaked into trace output:\n{text}"
+        );
     }
 }

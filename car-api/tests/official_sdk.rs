@@ -16,7 +16,10 @@ use serde_json::Value;
 fn official_python_sdk_against_the_test_server() {
     let server = TestServer::start().unwrap();
     let python = std::env::var("CAR_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/official_sdk_calls.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/python/official_sdk_calls.py"
+    );
     let out = Command::new(&python)
         .arg(script)
         .arg(server.addr().to_string())
@@ -24,12 +27,25 @@ fn official_python_sdk_against_the_test_server() {
         .output()
         .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{python} failed:\n{}\n{}", stdout, String::from_utf8_lossy(&out.stderr));
-    let results: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        out.status.success(),
+        "{python} failed:\n{}\n{}",
+        stdout,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(results.len(), 5, "{stdout}");
     for r in &results[..4] {
         assert_eq!(r["ok"], true, "{r}");
-        assert!(r["response"]["RequestId"].as_str().is_some_and(|s| !s.is_empty()), "{r}");
+        assert!(
+            r["response"]["RequestId"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "{r}"
+        );
     }
     assert_eq!(results[0]["response"]["ApplicationTotal"], 1);
     assert_eq!(results[4]["ok"], false);
@@ -40,5 +56,8 @@ fn official_python_sdk_against_the_test_server() {
     for r in &seen[..4] {
         assert_eq!(r.rejected, None, "{} was rejected", r.action);
     }
-    assert_eq!(seen[3].body["ApplicationName"], "\u{4e91}\u{6e32}\u{67d3} \u{2713}");
+    assert_eq!(
+        seen[3].body["ApplicationName"],
+        "\u{4e91}\u{6e32}\u{67d3} \u{2713}"
+    );
 }

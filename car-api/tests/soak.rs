@@ -16,17 +16,24 @@ async fn shared_rate_limit_holds_across_tasks_under_faults() {
     let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let c2 = counter.clone();
     let server = TestServer::builder()
-        .handler(move |_, _| match c2.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 10 {
-            0 => Reply::error("RequestLimitExceeded", "slow down"),
-            1 => Reply::Status(502, "bad gateway".into()),
-            _ => Reply::ok(serde_json::json!({})),
-        })
+        .handler(
+            move |_, _| match c2.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 10 {
+                0 => Reply::error("RequestLimitExceeded", "slow down"),
+                1 => Reply::Status(502, "bad gateway".into()),
+                _ => Reply::ok(serde_json::json!({})),
+            },
+        )
         .start()
         .unwrap();
     let client = Client::builder()
         .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
         .endpoint(server.endpoint())
-        .retry(RetryConfig { max_attempts: 4, initial_backoff: Duration::from_millis(5), max_backoff: Duration::from_millis(50), max_elapsed: Duration::from_secs(30) })
+        .retry(RetryConfig {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(5),
+            max_backoff: Duration::from_millis(50),
+            max_elapsed: Duration::from_secs(30),
+        })
         .build()
         .unwrap();
 
@@ -36,8 +43,15 @@ async fn shared_rate_limit_holds_across_tasks_under_faults() {
             tokio::spawn(async move {
                 let mut outcomes = Vec::new();
                 for i in 0..25 {
-                    let req = ApplyConcurrentRequest::new(format!("user-{t}-{i}"), "10.0.0.1", "cap-1");
-                    outcomes.push(client.apply_concurrent(req).await.map(|_| ()).map_err(|e| e.code().to_string()));
+                    let req =
+                        ApplyConcurrentRequest::new(format!("user-{t}-{i}"), "10.0.0.1", "cap-1");
+                    outcomes.push(
+                        client
+                            .apply_concurrent(req)
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| e.code().to_string()),
+                    );
                 }
                 outcomes
             })
@@ -46,7 +60,11 @@ async fn shared_rate_limit_holds_across_tasks_under_faults() {
     let mut ok = 0;
     let mut errors = std::collections::BTreeMap::<String, usize>::new();
     for t in tasks {
-        for o in tokio::time::timeout(Duration::from_secs(60), t).await.expect("no task hangs").unwrap() {
+        for o in tokio::time::timeout(Duration::from_secs(60), t)
+            .await
+            .expect("no task hangs")
+            .unwrap()
+        {
             match o {
                 Ok(()) => ok += 1,
                 Err(code) => *errors.entry(code).or_default() += 1,
@@ -55,13 +73,21 @@ async fn shared_rate_limit_holds_across_tasks_under_faults() {
     }
     // ApplyConcurrent changes state, so a 502 is final for it; throttling is retried.
     assert_eq!(ok + errors.values().sum::<usize>(), 400);
-    assert!(errors.keys().all(|c| c == "ClientInvalidResponse" || c.starts_with("RequestLimitExceeded")), "{errors:?}");
+    assert!(
+        errors
+            .keys()
+            .all(|c| c == "ClientInvalidResponse" || c.starts_with("RequestLimitExceeded")),
+        "{errors:?}"
+    );
     assert!(ok > 300, "ok={ok} errors={errors:?}");
 
     // The limit is 100/s with a burst of 100: no one-second window may hold more than 200.
     let times: Vec<_> = server.requests().iter().map(|r| r.received_at).collect();
     for (i, start) in times.iter().enumerate() {
-        let in_window = times[i..].iter().take_while(|t| t.duration_since(*start) < Duration::from_secs(1)).count();
+        let in_window = times[i..]
+            .iter()
+            .take_while(|t| t.duration_since(*start) < Duration::from_secs(1))
+            .count();
         assert!(in_window <= 200, "{in_window} requests within one second");
     }
 }

@@ -19,16 +19,33 @@ async fn extra_ca_bundle_makes_a_private_gateway_trusted() {
             .retry(RetryConfig::disabled())
     };
 
-    let err = builder().build().unwrap().describe_concurrent_count(DescribeConcurrentCountRequest::new()).await.unwrap_err();
+    let err = builder()
+        .build()
+        .unwrap()
+        .describe_concurrent_count(DescribeConcurrentCountRequest::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "ClientNetworkError", "{err}");
-    assert!(server.requests().is_empty(), "nothing passes an untrusted TLS handshake");
+    assert!(
+        server.requests().is_empty(),
+        "nothing passes an untrusted TLS handshake"
+    );
 
-    let resp = builder().ca_bundle(&bundle).build().unwrap().describe_concurrent_count(DescribeConcurrentCountRequest::new()).await.unwrap();
+    let resp = builder()
+        .ca_bundle(&bundle)
+        .build()
+        .unwrap()
+        .describe_concurrent_count(DescribeConcurrentCountRequest::new())
+        .await
+        .unwrap();
     assert!(!resp.request_id.is_empty());
     let seen = server.requests();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].rejected, None);
-    assert_eq!(seen[0].header("host"), Some(format!("localhost:{}", server.addr().port()).as_str()));
+    assert_eq!(
+        seen[0].header("host"),
+        Some(format!("localhost:{}", server.addr().port()).as_str())
+    );
 }
 
 /// A minimal HTTP CONNECT proxy on loopback; counts the tunnels it opened.
@@ -47,7 +64,13 @@ async fn connect_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsi
                 if reader.read_line(&mut line).await.is_err() {
                     return;
                 }
-                let Some(target) = line.strip_prefix("CONNECT ").and_then(|r| r.split(' ').next()).map(str::to_owned) else { return };
+                let Some(target) = line
+                    .strip_prefix("CONNECT ")
+                    .and_then(|r| r.split(' ').next())
+                    .map(str::to_owned)
+                else {
+                    return;
+                };
                 // Skip the rest of the request head.
                 loop {
                     let mut h = String::new();
@@ -56,9 +79,15 @@ async fn connect_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsi
                     }
                 }
                 let target = target.replace("localhost", "127.0.0.1");
-                let Ok(mut upstream) = tokio::net::TcpStream::connect(&target).await else { return };
+                let Ok(mut upstream) = tokio::net::TcpStream::connect(&target).await else {
+                    return;
+                };
                 let mut client = reader.into_inner();
-                if client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await.is_err() {
+                if client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -84,8 +113,15 @@ async fn https_goes_through_the_configured_proxy() {
         .retry(RetryConfig::disabled())
         .build()
         .unwrap();
-    client.describe_concurrent_count(DescribeConcurrentCountRequest::new()).await.unwrap();
-    assert_eq!(tunnels.load(std::sync::atomic::Ordering::SeqCst), 1, "the request went through the proxy");
+    client
+        .describe_concurrent_count(DescribeConcurrentCountRequest::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        tunnels.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the request went through the proxy"
+    );
     assert_eq!(server.requests().len(), 1);
     assert_eq!(server.requests()[0].rejected, None);
 }

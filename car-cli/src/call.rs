@@ -48,12 +48,18 @@ fn resolve(g: &Globals) -> Result<Settings, Failure> {
 
     // Flags are checked here so their errors name the flag.
     let site = match g.site.as_deref() {
-        Some(s) => Some(s.parse::<Site>().map_err(|e| Failure::usage(format!("--site: {}", e.message())))?),
+        Some(s) => Some(
+            s.parse::<Site>()
+                .map_err(|e| Failure::usage(format!("--site: {}", e.message())))?,
+        ),
         None => None,
     };
     if let Some(e) = &g.endpoint {
         Endpoint::parse(e).map_err(|err| {
-            Failure::usage(format!("--endpoint: {}", err.message().trim_start_matches("parameter endpoint: ")))
+            Failure::usage(format!(
+                "--endpoint: {}",
+                err.message().trim_start_matches("parameter endpoint: ")
+            ))
         })?;
     }
 
@@ -113,7 +119,11 @@ fn client(g: &Globals, s: &Settings) -> Result<Client, Failure> {
             .connect_timeout(t.min(std::time::Duration::from_secs(5)));
     }
     // Like tccli (through Python's requests), honour the usual proxy variables.
-    let env_proxy = || ["HTTPS_PROXY", "https_proxy"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    let env_proxy = || {
+        ["HTTPS_PROXY", "https_proxy"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    };
     if let Some(p) = g.https_proxy.clone().or_else(env_proxy) {
         b = b.https_proxy(p);
     }

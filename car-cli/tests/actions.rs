@@ -795,10 +795,17 @@ fn missing_or_broken_configuration_is_exit_5() {
         .expect(5);
 
     // An unusable endpoint in the profile is configuration (5), not input (2).
-    sb.write(".tccli/default.configure", r#"{"car": {"endpoint": "ftp://gateway"}}"#);
+    sb.write(
+        ".tccli/default.configure",
+        r#"{"car": {"endpoint": "ftp://gateway"}}"#,
+    );
     let run = sb.car(&["describe-concurrent-summary"]);
     run.expect(5);
-    assert!(run.stderr.contains("default.configure: car.endpoint"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("default.configure: car.endpoint"),
+        "{}",
+        run.stderr
+    );
 
     let sb = Sandbox::with_keys();
     let run = sb.car(&[

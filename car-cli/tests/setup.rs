@@ -259,7 +259,12 @@ fn settings_precedence() {
     // An explicit --site beats the profile's car.endpoint (shown without sending).
     let run = sb.car(&["describe-concurrent-summary", "--site", "cn", "--dry-run"]);
     run.expect(0);
-    assert!(run.stdout.starts_with("POST https://car.tencentcloudapi.com/"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .starts_with("POST https://car.tencentcloudapi.com/"),
+        "{}",
+        run.stdout
+    );
     // A named profile that does not exist has no keys (and ignores the environment's).
     sb.set("TENCENTCLOUD_SECRET_ID", TEST_SECRET_ID);
     sb.set("TENCENTCLOUD_SECRET_KEY", TEST_SECRET_KEY);

@@ -18,7 +18,10 @@ fn expand(lit: &LitStr) -> Result<proc_macro2::TokenStream, syn::Error> {
     let rel = lit.value();
     let path = resolve(lit, &rel)?;
     let src = std::fs::read_to_string(&path).map_err(|e| {
-        syn::Error::new(lit.span(), format!("cannot read spec file {}: {e}", path.display()))
+        syn::Error::new(
+            lit.span(),
+            format!("cannot read spec file {}: {e}", path.display()),
+        )
     })?;
     let checked = car_spec::parse(&src).map_err(|errors| {
         let mut all: Option<syn::Error> = None;
@@ -51,11 +54,18 @@ fn resolve(lit: &LitStr, rel: &str) -> Result<std::path::PathBuf, syn::Error> {
     if let Some(p) = from_file {
         // The compiler may name the file relative to its working directory; make the
         // path absolute so the `include_bytes!` we emit finds the same file.
-        return std::fs::canonicalize(&p)
-            .map_err(|e| syn::Error::new(lit.span(), format!("cannot read spec file {}: {e}", p.display())));
+        return std::fs::canonicalize(&p).map_err(|e| {
+            syn::Error::new(
+                lit.span(),
+                format!("cannot read spec file {}: {e}", p.display()),
+            )
+        });
     }
     let base = std::env::var("CARGO_MANIFEST_DIR").map_err(|_| {
-        syn::Error::new(lit.span(), "cannot tell where the invoking file is, and CARGO_MANIFEST_DIR is not set")
+        syn::Error::new(
+            lit.span(),
+            "cannot tell where the invoking file is, and CARGO_MANIFEST_DIR is not set",
+        )
     })?;
     Ok(std::path::Path::new(&base).join(rel))
 }

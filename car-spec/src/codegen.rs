@@ -19,10 +19,17 @@ pub fn generate(spec: &Checked) -> TokenStream {
     let responses = spec.actions.iter().map(response_type);
     let error_code = error_code_enum(spec);
     let metadata = metadata(spec);
-    let operations = spec.actions.iter().enumerate().map(|(i, a)| operation_impl(i, a));
+    let operations = spec
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| operation_impl(i, a));
     let methods = spec.actions.iter().map(client_method);
     let visit = visit_operation(spec);
-    let service_doc = doc_attrs(&format!("{} ({}), API version {}.", spec.service.title, spec.service.name, spec.service.version));
+    let service_doc = doc_attrs(&format!(
+        "{} ({}), API version {}.",
+        spec.service.title, spec.service.name, spec.service.version
+    ));
 
     quote! {
         /// Data types and enums shared by requests and responses.
@@ -63,7 +70,10 @@ pub fn pretty(tokens: TokenStream) -> Result<String, syn::Error> {
 /// Parses, checks and pretty-prints the expansion of a spec document.
 pub fn expand_to_string(src: &str) -> Result<String, String> {
     let checked = crate::parse(src).map_err(|errs| {
-        errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+        errs.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
     })?;
     pretty(generate(&checked)).map_err(|e| e.to_string())
 }
@@ -120,7 +130,10 @@ fn member_doc(m: &CheckedMember) -> String {
 }
 
 /// Struct fields with their serde attributes. `optional(m)` says which become `Option`.
-fn fields(members: &[CheckedMember], optional: impl Fn(&CheckedMember) -> bool) -> Vec<TokenStream> {
+fn fields(
+    members: &[CheckedMember],
+    optional: impl Fn(&CheckedMember) -> bool,
+) -> Vec<TokenStream> {
     members
         .iter()
         .map(|m| {
@@ -212,7 +225,12 @@ fn param(m: &CheckedMember) -> (TokenStream, TokenStream) {
 }
 
 /// `new(required...)` plus one fluent setter per optional member.
-fn builder_impl(name: &Ident, members: &[CheckedMember], kind: &str, optional: impl Fn(&CheckedMember) -> bool) -> TokenStream {
+fn builder_impl(
+    name: &Ident,
+    members: &[CheckedMember],
+    kind: &str,
+    optional: impl Fn(&CheckedMember) -> bool,
+) -> TokenStream {
     let required: Vec<&CheckedMember> = members.iter().filter(|m| !optional(m)).collect();
     let args = required.iter().map(|m| {
         let ident = field_ident(m);
@@ -232,7 +250,10 @@ fn builder_impl(name: &Ident, members: &[CheckedMember], kind: &str, optional: i
         format!("Creates the {kind} with no members set.")
     } else {
         let names: Vec<String> = required.iter().map(|m| format!("`{}`", m.wire)).collect();
-        format!("Creates the {kind} from its required members: {}.", names.join(", "))
+        format!(
+            "Creates the {kind} from its required members: {}.",
+            names.join(", ")
+        )
     };
     let new_doc = doc_attrs(&new_doc);
     let setters = members.iter().filter(|m| optional(m)).map(|m| {
@@ -297,20 +318,32 @@ fn response_type(a: &CheckedAction) -> TokenStream {
 }
 
 fn string_enum_for(e: &CheckedEnum) -> TokenStream {
-    let variants: Vec<(&str, &str, &str)> =
-        e.values.iter().map(|v| (v.variant.as_str(), v.value.as_str(), v.doc.as_str())).collect();
+    let variants: Vec<(&str, &str, &str)> = e
+        .values
+        .iter()
+        .map(|v| (v.variant.as_str(), v.value.as_str(), v.doc.as_str()))
+        .collect();
     string_enum(&e.name, &e.doc, &variants, "as_str")
 }
 
 /// An open-ended string enum: known values get variants, anything else is kept in
 /// `Unknown(String)` so newer server values round-trip unchanged.
-fn string_enum(name: &str, doc: &str, variants: &[(&str, &str, &str)], accessor: &str) -> TokenStream {
+fn string_enum(
+    name: &str,
+    doc: &str,
+    variants: &[(&str, &str, &str)],
+    accessor: &str,
+) -> TokenStream {
     let name = format_ident!("{}", name);
     let accessor = format_ident!("{}", accessor);
     let doc = doc_attrs(doc);
     let decls = variants.iter().map(|(v, value, d)| {
         let v = format_ident!("{}", v);
-        let label = if value.is_empty() { "The empty string".to_string() } else { format!("`{value}`") };
+        let label = if value.is_empty() {
+            "The empty string".to_string()
+        } else {
+            format!("`{value}`")
+        };
         let d = doc_attrs(&format!("{label}: {d}"));
         quote!(#d #v,)
     });
@@ -397,8 +430,11 @@ fn string_enum(name: &str, doc: &str, variants: &[(&str, &str, &str)], accessor:
 }
 
 fn error_code_enum(spec: &Checked) -> TokenStream {
-    let variants: Vec<(&str, &str, &str)> =
-        spec.errors.iter().map(|e| (e.variant.as_str(), e.code.as_str(), e.doc.as_str())).collect();
+    let variants: Vec<(&str, &str, &str)> = spec
+        .errors
+        .iter()
+        .map(|e| (e.variant.as_str(), e.code.as_str(), e.doc.as_str()))
+        .collect();
     let doc = format!(
         "An error code {} can return: its own codes and the common API 3.0 codes.",
         spec.service.title
@@ -445,7 +481,14 @@ fn member_meta(m: &CheckedMember) -> TokenStream {
 
 fn metadata(spec: &Checked) -> TokenStream {
     let s = &spec.service;
-    let (name, version, title, doc, intl, cn) = (&s.name, &s.version, &s.title, &s.doc, &s.endpoints.intl, &s.endpoints.cn);
+    let (name, version, title, doc, intl, cn) = (
+        &s.name,
+        &s.version,
+        &s.title,
+        &s.doc,
+        &s.endpoints.intl,
+        &s.endpoints.cn,
+    );
     let actions = spec.actions.iter().map(|a| {
         let (aname, method, adoc, category) = (&a.name, &a.method, &a.doc, &a.category);
         let (rate, retry) = (a.rate_limit, a.retry_safe);

@@ -18,8 +18,15 @@ pub fn parse(src: &str) -> Result<Checked, Vec<SpecError>> {
     let spec: Spec = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let path = if path == "." { "$".to_string() } else { format!("$.{path}") };
-        vec![SpecError { path, message: format!("{inner}") }]
+        let path = if path == "." {
+            "$".to_string()
+        } else {
+            format!("$.{path}")
+        };
+        vec![SpecError {
+            path,
+            message: format!("{inner}"),
+        }]
     })?;
     validate::check(spec)
 }

@@ -68,7 +68,10 @@ pub struct Sites {
 
 impl Sites {
     fn from_list(list: &[Site]) -> Sites {
-        Sites { intl: list.contains(&Site::Intl), cn: list.contains(&Site::Cn) }
+        Sites {
+            intl: list.contains(&Site::Intl),
+            cn: list.contains(&Site::Cn),
+        }
     }
 }
 
@@ -160,9 +163,9 @@ impl Checked {
 const RUST_KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
     "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
-    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe",
-    "use", "where", "while", "abstract", "become", "box", "do", "final", "gen", "macro", "override",
-    "priv", "try", "typeof", "unsized", "virtual", "yield",
+    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "gen", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
 /// Keywords that cannot be raw identifiers, so a field named after one gets a `_` suffix.
@@ -196,7 +199,8 @@ fn is_error_code(s: &str) -> bool {
 // Error code segments may start with a lowercase letter in some Tencent services.
 fn is_pascal_ident_loose(s: &str) -> bool {
     let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric())
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric())
 }
 
 /// The Rust variant name for an enum value with no explicit `name`.
@@ -222,16 +226,28 @@ struct Scope<'a> {
 
 impl Checker {
     fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(SpecError { path: path.into(), message: message.into() });
+        self.errors.push(SpecError {
+            path: path.into(),
+            message: message.into(),
+        });
     }
 
     fn require_doc(&mut self, path: &str, what: &str, doc: &str) {
         if doc.trim().is_empty() {
-            self.err(format!("{path}.doc"), format!("{what} has no doc string; write one sentence saying what it is"));
+            self.err(
+                format!("{path}.doc"),
+                format!("{what} has no doc string; write one sentence saying what it is"),
+            );
         }
     }
 
-    fn parse_ty(&mut self, path: &str, owner: &str, text: &str, types: &HashSet<&str>) -> Option<Ty> {
+    fn parse_ty(
+        &mut self,
+        path: &str,
+        owner: &str,
+        text: &str,
+        types: &HashSet<&str>,
+    ) -> Option<Ty> {
         let t = text.trim();
         let ty = match t {
             "string" => Ty::String,
@@ -284,12 +300,21 @@ impl Checker {
                 continue;
             }
             if let Some(first) = seen_wire.insert(&m.name, i) {
-                self.err(format!("{mpath}.name"), format!("{owner}: duplicate member `{}` (first at index {first})", m.name));
+                self.err(
+                    format!("{mpath}.name"),
+                    format!(
+                        "{owner}: duplicate member `{}` (first at index {first})",
+                        m.name
+                    ),
+                );
                 continue;
             }
             let field = snake(&m.name);
             if field == "request_id" && is_output {
-                self.err(format!("{mpath}.name"), format!("{owner}: `RequestId` is implied on every response; do not list it"));
+                self.err(
+                    format!("{mpath}.name"),
+                    format!("{owner}: `RequestId` is implied on every response; do not list it"),
+                );
                 continue;
             }
             if let Some(other) = seen_field.insert(field.clone(), m.name.clone()) {
@@ -303,13 +328,21 @@ impl Checker {
             if is_output && m.required {
                 self.err(format!("{mpath}.required"), format!("{who}: `required` applies to inputs only; responses may always omit a member"));
             }
-            let Some(ty) = self.parse_ty(&format!("{mpath}.type"), &who, &m.ty, types) else { continue };
+            let Some(ty) = self.parse_ty(&format!("{mpath}.type"), &who, &m.ty, types) else {
+                continue;
+            };
             if let Some(e) = &m.enum_name {
                 match enums.get(e.as_str()) {
-                    None => self.err(format!("{mpath}.enum"), format!("{who}: unknown enum `{e}`")),
+                    None => self.err(
+                        format!("{mpath}.enum"),
+                        format!("{who}: unknown enum `{e}`"),
+                    ),
                     Some(_) if *ty.element() != Ty::String => self.err(
                         format!("{mpath}.enum"),
-                        format!("{who}: `enum` needs a string or list of strings, not `{}`", m.ty),
+                        format!(
+                            "{who}: `enum` needs a string or list of strings, not `{}`",
+                            m.ty
+                        ),
                     ),
                     Some(_) => {}
                 }
@@ -318,8 +351,14 @@ impl Checker {
                 None => parent_sites,
                 Some(list) => {
                     let s = Sites::from_list(list);
-                    if list.is_empty() || (s.intl && !parent_sites.intl) || (s.cn && !parent_sites.cn) {
-                        self.err(format!("{mpath}.sites"), format!("{who}: sites must be a non-empty subset of its owner's sites"));
+                    if list.is_empty()
+                        || (s.intl && !parent_sites.intl)
+                        || (s.cn && !parent_sites.cn)
+                    {
+                        self.err(
+                            format!("{mpath}.sites"),
+                            format!("{who}: sites must be a non-empty subset of its owner's sites"),
+                        );
                     }
                     s
                 }
@@ -343,10 +382,20 @@ impl Checker {
 /// Checks every rule and returns the checked spec, or every mistake found.
 pub fn check(spec: Spec) -> Result<Checked, Vec<SpecError>> {
     let mut c = Checker { errors: Vec::new() };
-    let all_sites = Sites { intl: true, cn: true };
+    let all_sites = Sites {
+        intl: true,
+        cn: true,
+    };
 
-    if spec.service.name.is_empty() || !spec.service.name.chars().all(|ch| ch.is_ascii_lowercase()) {
-        c.err("$.service.name", format!("service name `{}` must be lowercase ASCII letters", spec.service.name));
+    if spec.service.name.is_empty() || !spec.service.name.chars().all(|ch| ch.is_ascii_lowercase())
+    {
+        c.err(
+            "$.service.name",
+            format!(
+                "service name `{}` must be lowercase ASCII letters",
+                spec.service.name
+            ),
+        );
     }
     c.require_doc("$.service", "the service", &spec.service.doc);
 
@@ -354,7 +403,10 @@ pub fn check(spec: Spec) -> Result<Checked, Vec<SpecError>> {
     let mut item_names: HashMap<String, String> = HashMap::new();
     let mut claim = |c: &mut Checker, name: String, path: String| {
         if let Some(prev) = item_names.insert(name.clone(), path.clone()) {
-            c.err(path, format!("the Rust item `{name}` would be generated twice (also from {prev})"));
+            c.err(
+                path,
+                format!("the Rust item `{name}` would be generated twice (also from {prev})"),
+            );
         }
     };
 
@@ -362,9 +414,18 @@ pub fn check(spec: Spec) -> Result<Checked, Vec<SpecError>> {
     for (i, t) in spec.types.iter().enumerate() {
         let path = format!("$.types[{i}]");
         if !is_pascal_ident(&t.name) {
-            c.err(format!("{path}.name"), format!("`{}` is not a valid type name (expected UpperCamelCase ASCII)", t.name));
+            c.err(
+                format!("{path}.name"),
+                format!(
+                    "`{}` is not a valid type name (expected UpperCamelCase ASCII)",
+                    t.name
+                ),
+            );
         } else if !type_names.insert(&t.name) {
-            c.err(format!("{path}.name"), format!("duplicate type `{}`", t.name));
+            c.err(
+                format!("{path}.name"),
+                format!("duplicate type `{}`", t.name),
+            );
         } else {
             claim(&mut c, t.name.clone(), path);
         }
@@ -375,11 +436,20 @@ pub fn check(spec: Spec) -> Result<Checked, Vec<SpecError>> {
     for (i, e) in spec.enums.iter().enumerate() {
         let path = format!("$.enums[{i}]");
         if !is_pascal_ident(&e.name) {
-            c.err(format!("{path}.name"), format!("`{}` is not a valid enum name (expected UpperCamelCase ASCII)", e.name));
+            c.err(
+                format!("{path}.name"),
+                format!(
+                    "`{}` is not a valid enum name (expected UpperCamelCase ASCII)",
+                    e.name
+                ),
+            );
             continue;
         }
         if enums.insert(&e.name, e).is_some() {
-            c.err(format!("{path}.name"), format!("duplicate enum `{}`", e.name));
+            c.err(
+                format!("{path}.name"),
+                format!("duplicate enum `{}`", e.name),
+            );
             continue;
         }
         claim(&mut c, e.name.clone(), path.clone());
@@ -389,14 +459,29 @@ pub fn check(spec: Spec) -> Result<Checked, Vec<SpecError>> {
 
     let errors = check_errors(&mut c, &spec.errors, &spec.common_errors, &mut claim);
     let codes: HashSet<&str> = errors.iter().map(|e| e.code.as_str()).collect();
-    let scope = Scope { types: &type_names, enums: &enums, codes: &codes };
+    let scope = Scope {
+        types: &type_names,
+        enums: &enums,
+        codes: &codes,
+    };
 
     let mut checked_types = Vec::new();
     for (i, t) in spec.types.iter().enumerate() {
         let path = format!("$.types[{i}]");
         c.require_doc(&path, &format!("type `{}`", t.name), &t.doc);
-        let members = c.members(&format!("{path}.members"), &format!("type `{}`", t.name), &t.members, all_sites, false, &scope);
-        checked_types.push(CheckedType { name: t.name.clone(), doc: t.doc.trim().to_string(), members });
+        let members = c.members(
+            &format!("{path}.members"),
+            &format!("type `{}`", t.name),
+            &t.members,
+            all_sites,
+            false,
+            &scope,
+        );
+        checked_types.push(CheckedType {
+            name: t.name.clone(),
+            doc: t.doc.trim().to_string(),
+            members,
+        });
     }
     check_type_cycles(&mut c, &spec.types);
 
@@ -410,7 +495,13 @@ pub fn check(spec: Spec) -> Result<Checked, Vec<SpecError>> {
     }
 
     if c.errors.is_empty() {
-        Ok(Checked { service: spec.service, actions: checked_actions, types: checked_types, enums: checked_enums, errors })
+        Ok(Checked {
+            service: spec.service,
+            actions: checked_actions,
+            types: checked_types,
+            enums: checked_enums,
+            errors,
+        })
     } else {
         Err(c.errors)
     }
@@ -423,10 +514,16 @@ fn check_enum(c: &mut Checker, path: &str, e: &EnumDef) -> crate::validate::Chec
     for (j, v) in e.values.iter().enumerate() {
         let vpath = format!("{path}.values[{j}]");
         if !seen_values.insert(v.value.as_str()) {
-            c.err(format!("{vpath}.value"), format!("enum `{}`: duplicate value `{}`", e.name, v.value));
+            c.err(
+                format!("{vpath}.value"),
+                format!("enum `{}`: duplicate value `{}`", e.name, v.value),
+            );
             continue;
         }
-        let variant = v.name.clone().unwrap_or_else(|| variant_for_value(&v.value));
+        let variant = v
+            .name
+            .clone()
+            .unwrap_or_else(|| variant_for_value(&v.value));
         if !is_pascal_ident(&variant) || variant == "Unknown" {
             c.err(
                 format!("{vpath}.name"),
@@ -438,13 +535,31 @@ fn check_enum(c: &mut Checker, path: &str, e: &EnumDef) -> crate::validate::Chec
             continue;
         }
         if let Some(other) = seen_variants.insert(variant.clone(), v.value.clone()) {
-            c.err(format!("{vpath}.value"), format!("enum `{}`: values `{}` and `{other}` both become the variant `{variant}`", e.name, v.value));
+            c.err(
+                format!("{vpath}.value"),
+                format!(
+                    "enum `{}`: values `{}` and `{other}` both become the variant `{variant}`",
+                    e.name, v.value
+                ),
+            );
             continue;
         }
-        c.require_doc(&vpath, &format!("enum `{}` value `{}`", e.name, v.value), &v.doc);
-        values.push(CheckedEnumValue { value: v.value.clone(), variant, doc: v.doc.trim().to_string() });
+        c.require_doc(
+            &vpath,
+            &format!("enum `{}` value `{}`", e.name, v.value),
+            &v.doc,
+        );
+        values.push(CheckedEnumValue {
+            value: v.value.clone(),
+            variant,
+            doc: v.doc.trim().to_string(),
+        });
     }
-    CheckedEnum { name: e.name.clone(), doc: e.doc.trim().to_string(), values }
+    CheckedEnum {
+        name: e.name.clone(),
+        doc: e.doc.trim().to_string(),
+        values,
+    }
 }
 
 fn check_errors(
@@ -465,7 +580,10 @@ fn check_errors(
                 continue;
             }
             if !seen.insert(e.code.as_str()) {
-                c.err(format!("{path}.code"), format!("duplicate error code `{}` in `{table}`", e.code));
+                c.err(
+                    format!("{path}.code"),
+                    format!("duplicate error code `{}` in `{table}`", e.code),
+                );
                 continue;
             }
             c.require_doc(&path, &format!("error code `{}`", e.code), &e.doc);
@@ -475,11 +593,23 @@ fn check_errors(
             }
             let variant = variant_for_code(&e.code);
             if let Some(other) = variants.insert(variant.clone(), e.code.clone()) {
-                c.err(format!("{path}.code"), format!("error codes `{}` and `{other}` both become the variant `{variant}`", e.code));
+                c.err(
+                    format!("{path}.code"),
+                    format!(
+                        "error codes `{}` and `{other}` both become the variant `{variant}`",
+                        e.code
+                    ),
+                );
                 continue;
             }
             index.insert(e.code.clone(), out.len());
-            out.push(CheckedError { code: e.code.clone(), variant, doc: e.doc.trim().to_string(), service: !is_common, common: is_common });
+            out.push(CheckedError {
+                code: e.code.clone(),
+                variant,
+                doc: e.doc.trim().to_string(),
+                service: !is_common,
+                common: is_common,
+            });
         }
     }
     claim(c, "ErrorCode".into(), "$.errors".into());
@@ -500,7 +630,13 @@ fn check_action<'s>(
         return None;
     }
     if let Some(first) = names.insert(&a.name, i) {
-        c.err(format!("{path}.name"), format!("duplicate action `{}` (first at $.actions[{first}])", a.name));
+        c.err(
+            format!("{path}.name"),
+            format!(
+                "duplicate action `{}` (first at $.actions[{first}])",
+                a.name
+            ),
+        );
         return None;
     }
     let who = format!("action `{}`", a.name);
@@ -508,20 +644,46 @@ fn check_action<'s>(
     claim(c, format!("{}Response", a.name), path.to_string());
     c.require_doc(path, &who, &a.doc);
     if a.sites.is_empty() {
-        c.err(format!("{path}.sites"), format!("{who}: list at least one site (`intl`, `cn`)"));
+        c.err(
+            format!("{path}.sites"),
+            format!("{who}: list at least one site (`intl`, `cn`)"),
+        );
     }
     if a.rate_limit == 0 {
-        c.err(format!("{path}.rate_limit"), format!("{who}: rate_limit must be at least 1 request per second"));
+        c.err(
+            format!("{path}.rate_limit"),
+            format!("{who}: rate_limit must be at least 1 request per second"),
+        );
     }
     let sites = Sites::from_list(&a.sites);
-    let input = c.members(&format!("{path}.input"), &format!("{who} input"), &a.input, sites, false, scope);
-    let output = c.members(&format!("{path}.output"), &format!("{who} output"), &a.output, sites, true, scope);
+    let input = c.members(
+        &format!("{path}.input"),
+        &format!("{who} input"),
+        &a.input,
+        sites,
+        false,
+        scope,
+    );
+    let output = c.members(
+        &format!("{path}.output"),
+        &format!("{who} output"),
+        &a.output,
+        sites,
+        true,
+        scope,
+    );
     let mut seen = HashSet::new();
     for (j, code) in a.errors.iter().enumerate() {
         if !scope.codes.contains(code.as_str()) {
-            c.err(format!("{path}.errors[{j}]"), format!("{who}: error code `{code}` is not in `errors` or `common_errors`"));
+            c.err(
+                format!("{path}.errors[{j}]"),
+                format!("{who}: error code `{code}` is not in `errors` or `common_errors`"),
+            );
         } else if !seen.insert(code.as_str()) {
-            c.err(format!("{path}.errors[{j}]"), format!("{who}: error code `{code}` is listed twice"));
+            c.err(
+                format!("{path}.errors[{j}]"),
+                format!("{who}: error code `{code}` is listed twice"),
+            );
         }
     }
     Some(CheckedAction {
@@ -545,7 +707,9 @@ fn check_type_cycles(c: &mut Checker, types: &[TypeDef]) {
         .map(|t| {
             let refs = t.members.iter().filter_map(|m| {
                 let ty = m.ty.trim();
-                (!ty.starts_with("list[") && ty.chars().next().is_some_and(|ch| ch.is_ascii_uppercase())).then_some(ty)
+                (!ty.starts_with("list[")
+                    && ty.chars().next().is_some_and(|ch| ch.is_ascii_uppercase()))
+                .then_some(ty)
             });
             (t.name.as_str(), refs.collect())
         })
@@ -556,7 +720,13 @@ fn check_type_cycles(c: &mut Checker, types: &[TypeDef]) {
         while let Some(n) = stack.pop() {
             for &r in direct.get(n).into_iter().flatten() {
                 if r == t.name {
-                    c.err(format!("$.types[{i}]"), format!("type `{}` contains itself; put the recursive member in a list", t.name));
+                    c.err(
+                        format!("$.types[{i}]"),
+                        format!(
+                            "type `{}` contains itself; put the recursive member in a list",
+                            t.name
+                        ),
+                    );
                     return;
                 }
                 if seen.insert(r) {

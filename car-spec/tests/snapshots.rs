@@ -5,7 +5,8 @@
 use std::path::Path;
 
 fn expand(path: &Path) -> String {
-    let src = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let src =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     car_spec::codegen::expand_to_string(&src).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

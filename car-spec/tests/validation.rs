@@ -17,7 +17,8 @@ fn errors_of(spec: &Value) -> Vec<String> {
 fn assert_error(spec: &Value, path: &str, needle: &str) {
     let errs = errors_of(spec);
     assert!(
-        errs.iter().any(|e| e.starts_with(path) && e.contains(needle)),
+        errs.iter()
+            .any(|e| e.starts_with(path) && e.contains(needle)),
         "expected an error at `{path}` mentioning `{needle}`, got {errs:#?}"
     );
 }
@@ -25,7 +26,8 @@ fn assert_error(spec: &Value, path: &str, needle: &str) {
 #[test]
 fn fixture_and_real_spec_are_valid() {
     assert_eq!(errors_of(&fixture()), Vec::<String>::new());
-    let real = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/car.json")).unwrap();
+    let real =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/car.json")).unwrap();
     let checked = car_spec::parse(&real).unwrap_or_else(|e| panic!("{e:#?}"));
     assert_eq!(checked.actions.len(), 33);
     assert_eq!(checked.types.len(), 12);
@@ -37,10 +39,18 @@ fn fixture_and_real_spec_are_valid() {
 fn unknown_type_names_action_member_and_path() {
     let mut s = fixture();
     s["actions"][1]["input"][1]["type"] = json!("Shapee");
-    assert_error(&s, "$.actions[1].input[1].type", "action `CreateWidget` input member `Shape`: unknown type `Shapee`");
+    assert_error(
+        &s,
+        "$.actions[1].input[1].type",
+        "action `CreateWidget` input member `Shape`: unknown type `Shapee`",
+    );
     let mut s = fixture();
     s["types"][2]["members"][0]["type"] = json!("list[strin]");
-    assert_error(&s, "$.types[2].members[0].type", "type `Widget` member `WidgetId`: unknown type `strin`");
+    assert_error(
+        &s,
+        "$.types[2].members[0].type",
+        "type `Widget` member `WidgetId`: unknown type `strin`",
+    );
 }
 
 #[test]
@@ -48,12 +58,20 @@ fn duplicate_members_types_actions_enums_and_codes() {
     let mut s = fixture();
     let m = s["actions"][0]["input"][0].clone();
     s["actions"][0]["input"].as_array_mut().unwrap().push(m);
-    assert_error(&s, "$.actions[0].input[6].name", "duplicate member `Offset`");
+    assert_error(
+        &s,
+        "$.actions[0].input[6].name",
+        "duplicate member `Offset`",
+    );
 
     let mut s = fixture();
     let a = s["actions"][0].clone();
     s["actions"].as_array_mut().unwrap().push(a);
-    assert_error(&s, "$.actions[2].name", "duplicate action `DescribeWidgets`");
+    assert_error(
+        &s,
+        "$.actions[2].name",
+        "duplicate action `DescribeWidgets`",
+    );
 
     let mut s = fixture();
     let t = s["types"][0].clone();
@@ -66,17 +84,29 @@ fn duplicate_members_types_actions_enums_and_codes() {
 
     let mut s = fixture();
     s["errors"][1]["code"] = json!("FailedOperation");
-    assert_error(&s, "$.errors[1].code", "duplicate error code `FailedOperation`");
+    assert_error(
+        &s,
+        "$.errors[1].code",
+        "duplicate error code `FailedOperation`",
+    );
 }
 
 #[test]
 fn bad_identifiers() {
     let mut s = fixture();
     s["actions"][0]["name"] = json!("describe-widgets");
-    assert_error(&s, "$.actions[0].name", "`describe-widgets` is not a valid action name");
+    assert_error(
+        &s,
+        "$.actions[0].name",
+        "`describe-widgets` is not a valid action name",
+    );
     let mut s = fixture();
     s["actions"][0]["input"][1]["name"] = json!("Limit Size");
-    assert_error(&s, "$.actions[0].input[1].name", "`Limit Size` is not a valid member name");
+    assert_error(
+        &s,
+        "$.actions[0].input[1].name",
+        "`Limit Size` is not a valid member name",
+    );
     let mut s = fixture();
     s["enums"][0]["values"][2] = json!({"value": "", "doc": "no usable variant name"});
     assert_error(&s, "$.enums[0].values[2].name", "set \"name\"");
@@ -89,13 +119,25 @@ fn bad_identifiers() {
 fn names_that_collide_in_rust() {
     let mut s = fixture();
     s["actions"][0]["input"][1]["name"] = json!("OFFSET");
-    assert_error(&s, "$.actions[0].input[1].name", "both become the Rust field `offset`");
+    assert_error(
+        &s,
+        "$.actions[0].input[1].name",
+        "both become the Rust field `offset`",
+    );
     let mut s = fixture();
     s["types"][0]["name"] = json!("CreateWidgetRequest");
-    assert_error(&s, "$.actions[1]", "`CreateWidgetRequest` would be generated twice");
+    assert_error(
+        &s,
+        "$.actions[1]",
+        "`CreateWidgetRequest` would be generated twice",
+    );
     let mut s = fixture();
     s["enums"][0]["values"][1]["value"] = json!("round");
-    assert_error(&s, "$.enums[0].values[1].value", "both become the variant `Round`");
+    assert_error(
+        &s,
+        "$.enums[0].values[1].value",
+        "both become the variant `Round`",
+    );
 }
 
 #[test]
@@ -109,28 +151,54 @@ fn error_code_not_in_the_tables() {
 fn enum_references_and_shapes() {
     let mut s = fixture();
     s["actions"][1]["input"][0]["enum"] = json!("WidgetKinds");
-    assert_error(&s, "$.actions[1].input[0].enum", "unknown enum `WidgetKinds`");
+    assert_error(
+        &s,
+        "$.actions[1].input[0].enum",
+        "unknown enum `WidgetKinds`",
+    );
     let mut s = fixture();
     s["actions"][0]["input"][0]["enum"] = json!("WidgetKind");
-    assert_error(&s, "$.actions[0].input[0].enum", "needs a string or list of strings, not `int64`");
+    assert_error(
+        &s,
+        "$.actions[0].input[0].enum",
+        "needs a string or list of strings, not `int64`",
+    );
 }
 
 #[test]
 fn structural_rules() {
     let mut s = fixture();
     s["actions"][1]["output"][0]["required"] = json!(true);
-    assert_error(&s, "$.actions[1].output[0].required", "applies to inputs only");
+    assert_error(
+        &s,
+        "$.actions[1].output[0].required",
+        "applies to inputs only",
+    );
     let mut s = fixture();
-    s["actions"][0]["output"].as_array_mut().unwrap().push(json!({"name": "RequestId", "type": "string", "doc": "x"}));
-    assert_error(&s, "$.actions[0].output[2].name", "implied on every response");
+    s["actions"][0]["output"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "RequestId", "type": "string", "doc": "x"}));
+    assert_error(
+        &s,
+        "$.actions[0].output[2].name",
+        "implied on every response",
+    );
     let mut s = fixture();
     s["actions"][0]["rate_limit"] = json!(0);
     assert_error(&s, "$.actions[0].rate_limit", "at least 1");
     let mut s = fixture();
     s["actions"][1]["input"][0]["sites"] = json!(["cn"]);
-    assert_error(&s, "$.actions[1].input[0].sites", "subset of its owner's sites");
+    assert_error(
+        &s,
+        "$.actions[1].input[0].sites",
+        "subset of its owner's sites",
+    );
     let mut s = fixture();
-    s["types"][1]["members"].as_array_mut().unwrap().push(json!({"name": "Inner", "type": "Shape", "doc": "x"}));
+    s["types"][1]["members"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "Inner", "type": "Shape", "doc": "x"}));
     assert_error(&s, "$.types[1]", "contains itself");
     let mut s = fixture();
     s["actions"][0]["doc"] = json!("  ");

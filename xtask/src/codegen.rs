@@ -23,7 +23,8 @@ fn snapshot_body(file: &str) -> Option<&str> {
 }
 
 fn expansion(path: &Path) -> Result<String, String> {
-    let src = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let src = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     car_spec::codegen::expand_to_string(&src).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -39,7 +40,10 @@ fn derived(root: &Path) -> Result<Vec<Derived>, String> {
             path: snaps.join("snapshots__fixture_expansion.snap"),
             content: snapshot_file(&expansion(&root.join("car-spec/tests/fixtures/mini.json"))?),
         },
-        Derived { path: root.join("docs/reference.md"), content: crate::docs::reference(&spec) },
+        Derived {
+            path: root.join("docs/reference.md"),
+            content: crate::docs::reference(&spec),
+        },
     ])
 }
 
@@ -59,7 +63,12 @@ fn is_fresh(d: &Derived, on_disk: &str) -> bool {
 pub fn run(root: &Path, check: bool) -> Result<(), String> {
     let mut stale = Vec::new();
     for d in derived(root)? {
-        let rel = d.path.strip_prefix(root).unwrap_or(&d.path).display().to_string();
+        let rel = d
+            .path
+            .strip_prefix(root)
+            .unwrap_or(&d.path)
+            .display()
+            .to_string();
         let current = std::fs::read_to_string(&d.path).unwrap_or_default();
         if is_fresh(&d, &current) {
             continue;
@@ -68,7 +77,8 @@ pub fn run(root: &Path, check: bool) -> Result<(), String> {
             stale.push(rel);
         } else {
             if let Some(dir) = d.path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             }
             std::fs::write(&d.path, &d.content).map_err(|e| format!("cannot write {rel}: {e}"))?;
             println!("updated {rel}");
@@ -102,7 +112,12 @@ mod tests {
     fn check_names_stale_files_and_the_fix() {
         let dir = std::env::temp_dir().join(format!("xtask-check-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        for sub in ["spec", "car-spec/tests/fixtures", "car-spec/tests/snapshots", "docs"] {
+        for sub in [
+            "spec",
+            "car-spec/tests/fixtures",
+            "car-spec/tests/snapshots",
+            "docs",
+        ] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
         let root = crate::workspace_root();
@@ -110,12 +125,19 @@ mod tests {
             std::fs::copy(root.join(f), dir.join(f)).unwrap();
         }
         let err = run(&dir, true).unwrap_err();
-        assert!(err.contains("docs/reference.md") && err.contains("cargo xtask codegen"), "{err}");
+        assert!(
+            err.contains("docs/reference.md") && err.contains("cargo xtask codegen"),
+            "{err}"
+        );
         run(&dir, false).unwrap();
         run(&dir, true).unwrap();
         // A spec edit makes the snapshot and docs stale again.
         let spec = std::fs::read_to_string(dir.join("spec/car.json")).unwrap();
-        std::fs::write(dir.join("spec/car.json"), spec.replacen("\"rate_limit\": 100", "\"rate_limit\": 99", 1)).unwrap();
+        std::fs::write(
+            dir.join("spec/car.json"),
+            spec.replacen("\"rate_limit\": 100", "\"rate_limit\": 99", 1),
+        )
+        .unwrap();
         let err = run(&dir, true).unwrap_err();
         assert!(err.contains("snapshots__car_spec_expansion.snap"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);

@@ -44,7 +44,11 @@ fn spec_diff_cmd(args: &[String]) -> Result<(), String> {
                 site = match it.next().map(String::as_str) {
                     Some("intl") => spec_diff::SiteFilter::Intl,
                     Some("cn") => spec_diff::SiteFilter::Cn,
-                    other => return Err(format!("--site takes `intl` or `cn`, got {other:?}\n{USAGE}")),
+                    other => {
+                        return Err(format!(
+                            "--site takes `intl` or `cn`, got {other:?}\n{USAGE}"
+                        ))
+                    }
                 }
             }
             p if path.is_none() && !p.starts_with('-') => path = Some(PathBuf::from(p)),
@@ -53,9 +57,10 @@ fn spec_diff_cmd(args: &[String]) -> Result<(), String> {
     }
     let path = path.ok_or_else(|| USAGE.to_string())?;
     let spec = load_spec(&workspace_root())?;
-    let upstream = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let upstream: serde_json::Value =
-        serde_json::from_str(&upstream).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
+    let upstream = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let upstream: serde_json::Value = serde_json::from_str(&upstream)
+        .map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
     let drift = spec_diff::diff(&spec, &upstream, site)?;
     if drift.is_empty() {
         println!("no drift: spec/car.json matches {}", path.display());
@@ -64,18 +69,26 @@ fn spec_diff_cmd(args: &[String]) -> Result<(), String> {
         for d in &drift {
             println!("{d}");
         }
-        Err(format!("{} difference(s) between spec/car.json and {}", drift.len(), path.display()))
+        Err(format!(
+            "{} difference(s) between spec/car.json and {}",
+            drift.len(),
+            path.display()
+        ))
     }
 }
 
 /// The workspace root: xtask lives one level below it.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 pub fn load_spec(root: &Path) -> Result<car_spec::Checked, String> {
     let path = root.join("spec/car.json");
-    let src = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let src = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     car_spec::parse(&src).map_err(|errs| {
         let lines: Vec<String> = errs.iter().map(|e| format!("spec/car.json: {e}")).collect();
         lines.join("\n")

@@ -77,33 +77,48 @@ fn compare_members(
     let ours: Vec<&CheckedMember> = ours.iter().filter(|m| site.admits(m.sites)).collect();
     for t in theirs {
         let Some(o) = ours.iter().find(|o| o.wire == t.name) else {
-            out.push(format!("missing member: {owner}.{} (upstream has it, the spec does not)", t.name));
+            out.push(format!(
+                "missing member: {owner}.{} (upstream has it, the spec does not)",
+                t.name
+            ));
             continue;
         };
         if let Some(ty) = &t.ty {
             let mine = o.ty.spec_name();
             if &mine != ty {
-                out.push(format!("type mismatch: {owner}.{}: spec `{mine}`, upstream `{ty}`", t.name));
+                out.push(format!(
+                    "type mismatch: {owner}.{}: spec `{mine}`, upstream `{ty}`",
+                    t.name
+                ));
             }
         }
         if check_required {
             if let Some(req) = t.required {
                 if req != o.required {
-                    out.push(format!("required mismatch: {owner}.{}: spec {}, upstream {req}", t.name, o.required));
+                    out.push(format!(
+                        "required mismatch: {owner}.{}: spec {}, upstream {req}",
+                        t.name, o.required
+                    ));
                 }
             }
         }
         if check_nullable {
             if let Some(n) = t.nullable {
                 if n != o.nullable {
-                    out.push(format!("nullable mismatch: {owner}.{}: spec {}, upstream {n}", t.name, o.nullable));
+                    out.push(format!(
+                        "nullable mismatch: {owner}.{}: spec {}, upstream {n}",
+                        t.name, o.nullable
+                    ));
                 }
             }
         }
     }
     for o in ours {
         if !theirs.iter().any(|t| t.name == o.wire) {
-            out.push(format!("extra member: {owner}.{} (the spec has it, upstream does not)", o.wire));
+            out.push(format!(
+                "extra member: {owner}.{} (the spec has it, upstream does not)",
+                o.wire
+            ));
         }
     }
 }
@@ -114,25 +129,57 @@ pub fn diff(spec: &Checked, upstream: &Value, site: SiteFilter) -> Result<Vec<St
         .get("actions")
         .and_then(Value::as_object)
         .ok_or("upstream file has no `actions` object; is it a tccli api.json?")?;
-    let objects = upstream.get("objects").and_then(Value::as_object).ok_or("upstream file has no `objects` object")?;
+    let objects = upstream
+        .get("objects")
+        .and_then(Value::as_object)
+        .ok_or("upstream file has no `objects` object")?;
     let mut out = Vec::new();
 
-    if let Some(v) = upstream.pointer("/metadata/apiVersion").and_then(Value::as_str) {
+    if let Some(v) = upstream
+        .pointer("/metadata/apiVersion")
+        .and_then(Value::as_str)
+    {
         if v != spec.service.version {
-            out.push(format!("version mismatch: spec {}, upstream {v}", spec.service.version));
+            out.push(format!(
+                "version mismatch: spec {}, upstream {v}",
+                spec.service.version
+            ));
         }
     }
 
-    let ours: Vec<_> = spec.actions.iter().filter(|a| site.admits(a.sites)).collect();
+    let ours: Vec<_> = spec
+        .actions
+        .iter()
+        .filter(|a| site.admits(a.sites))
+        .collect();
     for (name, def) in actions {
         let Some(a) = ours.iter().find(|a| &a.name == name) else {
             out.push(format!("missing action: {name}"));
             continue;
         };
         let input = def.get("input").and_then(Value::as_str).unwrap_or_default();
-        let output = def.get("output").and_then(Value::as_str).unwrap_or_default();
-        compare_members(&mut out, &format!("{name}.input"), &a.input, &upstream_members(upstream, input)?, site, true, false);
-        compare_members(&mut out, &format!("{name}.output"), &a.output, &upstream_members(upstream, output)?, site, false, false);
+        let output = def
+            .get("output")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        compare_members(
+            &mut out,
+            &format!("{name}.input"),
+            &a.input,
+            &upstream_members(upstream, input)?,
+            site,
+            true,
+            false,
+        );
+        compare_members(
+            &mut out,
+            &format!("{name}.output"),
+            &a.output,
+            &upstream_members(upstream, output)?,
+            site,
+            false,
+            false,
+        );
     }
     for a in &ours {
         if !actions.contains_key(&a.name) {
@@ -143,12 +190,25 @@ pub fn diff(spec: &Checked, upstream: &Value, site: SiteFilter) -> Result<Vec<St
     let upstream_types: BTreeSet<&str> = objects
         .keys()
         .map(String::as_str)
-        .filter(|k| !actions.values().any(|a| a.get("input").and_then(Value::as_str) == Some(k) || a.get("output").and_then(Value::as_str) == Some(k)))
+        .filter(|k| {
+            !actions.values().any(|a| {
+                a.get("input").and_then(Value::as_str) == Some(k)
+                    || a.get("output").and_then(Value::as_str) == Some(k)
+            })
+        })
         .collect();
     for name in &upstream_types {
         match spec.type_def(name) {
             None => out.push(format!("missing type: {name}")),
-            Some(t) => compare_members(&mut out, name, &t.members, &upstream_members(upstream, name)?, SiteFilter::Intl, true, true),
+            Some(t) => compare_members(
+                &mut out,
+                name,
+                &t.members,
+                &upstream_members(upstream, name)?,
+                SiteFilter::Intl,
+                true,
+                true,
+            ),
         }
     }
     // A type only the other site uses is not drift; one nothing references is.
@@ -206,7 +266,11 @@ mod tests {
         // The China site also takes `LegacyMode`; the intl fixture lacks it, so a cn
         // comparison against the same file reports it.
         let d = diff(&mini(), &fixture("mini-api.json"), SiteFilter::Cn).unwrap();
-        assert!(d.iter().any(|l| l.contains("extra member: DescribeWidgets.input.LegacyMode")), "{d:#?}");
+        assert!(
+            d.iter()
+                .any(|l| l.contains("extra member: DescribeWidgets.input.LegacyMode")),
+            "{d:#?}"
+        );
     }
 
     #[test]

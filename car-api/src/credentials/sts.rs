@@ -84,7 +84,11 @@ impl StsAssumeRoleProvider {
     /// such as `http://127.0.0.1:8080`.
     pub fn with_endpoint(mut self, endpoint: &str) -> Self {
         self.endpoint = parse_endpoint(endpoint);
-        self.http = LazyClient::new(Duration::from_secs(3), self.timeout, use_proxy(&self.endpoint));
+        self.http = LazyClient::new(
+            Duration::from_secs(3),
+            self.timeout,
+            use_proxy(&self.endpoint),
+        );
         self
     }
 
@@ -122,10 +126,9 @@ impl StsAssumeRoleProvider {
 
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
         let name = self.source_name();
-        let endpoint = self
-            .endpoint
-            .as_ref()
-            .map_err(|raw| CredentialsError::invalid(&name, format!("`{raw}` is not a usable STS endpoint")))?;
+        let endpoint = self.endpoint.as_ref().map_err(|raw| {
+            CredentialsError::invalid(&name, format!("`{raw}` is not a usable STS endpoint"))
+        })?;
         let base = self.source.provide_credentials().await?;
         let client = self
             .http
@@ -246,7 +249,10 @@ mod tests {
         );
         assert!(!e.is_loopback());
         let e = parse_endpoint("http://127.0.0.1:8080/").unwrap();
-        assert_eq!((e.url(), e.host()), ("http://127.0.0.1:8080/", "127.0.0.1:8080"));
+        assert_eq!(
+            (e.url(), e.host()),
+            ("http://127.0.0.1:8080/", "127.0.0.1:8080")
+        );
         assert!(e.is_loopback());
         assert!(!use_proxy(&Ok(e)));
         assert!(parse_endpoint("http://[::1]:9").unwrap().is_loopback());
