@@ -200,11 +200,11 @@ mod tests {
         let target = dir.join("default.credential");
         let mut map = Map::new();
         map.insert("secretKey".into(), Value::String("s3cret".into()));
-        save(&target, &map).ok().expect("save");
+        save(&target, &map).expect("save");
 
         assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
         assert_eq!(mode(&victim), 0o644);
-        assert_eq!(load(&target).ok().expect("load"), map);
+        assert_eq!(load(&target).expect("load"), map);
         assert_eq!(mode(&target), 0o600);
         assert!(!std::fs::symlink_metadata(&target)
             .expect("lstat")
@@ -221,7 +221,7 @@ mod tests {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
         let target = dir.join("default.configure");
         symlink(&victim, &target).expect("symlink");
-        save(&target, &Map::new()).ok().expect("save");
+        save(&target, &Map::new()).expect("save");
         assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
         assert_eq!(std::fs::read_to_string(&target).expect("read"), "{}\n");
     }
@@ -232,9 +232,7 @@ mod tests {
         let dir = home.path().join(".tccli");
         std::fs::create_dir(&dir).expect("mkdir");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
-        let f = save(&dir.join("default.credential"), &Map::new())
-            .err()
-            .expect("refused");
+        let f = save(&dir.join("default.credential"), &Map::new()).expect_err("refused");
         assert_eq!(f.status, crate::exit::Status::Config);
         assert!(
             f.messages[0].contains("writable by group or others (mode 0777)"),
@@ -248,9 +246,7 @@ mod tests {
     fn a_new_directory_is_private() {
         let home = tempfile::tempdir().expect("tmp");
         let dir = home.path().join(".tccli");
-        save(&dir.join("p.configure"), &Map::new())
-            .ok()
-            .expect("save");
+        save(&dir.join("p.configure"), &Map::new()).expect("save");
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&dir.join("p.configure")), 0o600);
     }
