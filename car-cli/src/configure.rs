@@ -11,6 +11,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::{Map, Value};
 
 use crate::exit::{print_stdout, Failure};
+use crate::output::escape::for_terminal;
 use store::{load, save};
 
 const SYS_PARAM: &str = "_sys_param";
@@ -271,7 +272,7 @@ fn get(p: &Profile, keys: &[String]) -> Result<(), Failure> {
             Some(v) if SECRET_KEYS.contains(&key.as_str()) => {
                 out.push_str(&format!("{}\n", mask(&v)))
             }
-            Some(v) => out.push_str(&format!("{v}\n")),
+            Some(v) => out.push_str(&format!("{}\n", for_terminal(&v))),
             None => {
                 print_stdout(&out);
                 return Err(Failure::config(format!(
@@ -317,11 +318,11 @@ fn list(p: &Profile) -> Result<(), Failure> {
             } else {
                 v.clone()
             };
-            out.push_str(&format!("{k} = {shown}\n"));
+            out.push_str(&format!("{k} = {}\n", for_terminal(&shown)));
         }
     }
     if let Some(Value::String(t)) = cred.get("type") {
-        out.push_str(&format!("type = {t}\n"));
+        out.push_str(&format!("type = {}\n", for_terminal(t)));
     }
     out.push_str("configure:\n");
     let conf = load_configure(&p.configure)?;
@@ -331,7 +332,7 @@ fn list(p: &Profile) -> Result<(), Failure> {
                 .get(*k)
                 .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
             {
-                out.push_str(&format!("{k} = {v}\n"));
+                out.push_str(&format!("{k} = {}\n", for_terminal(v)));
             }
         }
     }
@@ -341,7 +342,11 @@ fn list(p: &Profile) -> Result<(), Failure> {
         }
         for field in ["version", "endpoint"] {
             if let Some(Value::String(s)) = v.get(field) {
-                out.push_str(&format!("{svc}.{field} = {s}\n"));
+                out.push_str(&format!(
+                    "{}.{field} = {}\n",
+                    for_terminal(svc),
+                    for_terminal(s)
+                ));
             }
         }
     }

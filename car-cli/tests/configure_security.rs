@@ -221,3 +221,28 @@ mod terminal {
         assert_eq!(cred["secretId"], TEST_SECRET_ID);
     }
 }
+
+/// Files tccli or anything else wrote are shown, not obeyed, by the terminal.
+#[test]
+fn listed_values_cannot_drive_the_terminal() {
+    let sb = Sandbox::empty();
+    sb.write(
+        ".tccli/default.configure",
+        r#"{"_sys_param": {"region": "ap-\u001b]0;x\u0007"}, "c\u001b[2J": {"endpoint": "e"}}"#,
+    );
+    let list = sb.car(&["configure", "list"]);
+    list.expect(0);
+    assert!(!list.stdout.contains('\u{1b}'), "{:?}", list.stdout);
+    assert!(
+        list.stdout.contains("region = ap-\\x1b]0;x\\x07\n"),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        list.stdout.contains("c\\x1b[2J.endpoint = e\n"),
+        "{}",
+        list.stdout
+    );
+    let get = sb.car(&["configure", "get", "region"]);
+    assert_eq!(get.expect(0).stdout, "ap-\\x1b]0;x\\x07\n");
+}
