@@ -39,8 +39,10 @@ pub fn command() -> Command {
     Command::new("configure")
         .about("Set up credentials and defaults in tccli's profile files (~/.tccli/<profile>.credential and .configure)")
         .long_about(
-            "Without a subcommand, asks for SecretId, SecretKey, region and output format, one line each \
-             on standard input; an empty answer keeps the current value. Files are written with mode 0600.",
+            "Without a subcommand, asks for SecretId, SecretKey (not echoed on a terminal), region and \
+             output format, one line each on standard input; an empty answer keeps the current value, \
+             and input that ends before the last answer writes nothing. Files are written with mode \
+             0600, only into a ~/.tccli that no other user can write to.",
         )
         .after_help(KEY_HELP)
         .subcommand(
