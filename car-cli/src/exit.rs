@@ -166,7 +166,13 @@ impl Failure {
                     (true, false) => m.to_string(),
                     (true, true) => "failed, and gave no reason".to_string(),
                 };
-                format!("error: {}{request_id}", for_terminal(&text))
+                // A line break stays one, indented so it cannot pass for a new `error:`
+                // line; every other control character is shown escaped.
+                let shown: Vec<String> = text
+                    .split('\n')
+                    .map(|l| for_terminal(l).into_owned())
+                    .collect();
+                format!("error: {}{request_id}", shown.join("\n  "))
             })
             .collect()
     }
@@ -237,6 +243,14 @@ mod tests {
             ["error: failed, and gave no reason"]
         );
         assert_eq!(Failure::usage("bad").lines(), ["error: bad"]);
+    }
+
+    #[test]
+    fn line_breaks_are_indented_continuations() {
+        assert_eq!(
+            api("FailedOperation", "first\nerror: fake\rx", None).lines(),
+            ["error: FailedOperation: first\n  error: fake\\rx"]
+        );
     }
 
     #[test]
