@@ -47,6 +47,11 @@ impl Hint {
     }
 }
 
+/// Null, booleans, numbers and strings: what the text printer puts in columns.
+fn is_scalar(v: &Value) -> bool {
+    !matches!(v, Value::Object(_) | Value::Array(_))
+}
+
 /// Keys in print order: known members first in spec order, then others sorted, and
 /// `RequestId` last on a response (as tccli's response models print).
 fn ordered_keys(map: &Map<String, Value>, hint: Hint) -> Vec<&String> {

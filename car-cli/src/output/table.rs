@@ -4,11 +4,7 @@
 use serde_json::Value;
 
 use super::escape::for_terminal;
-use super::{ordered_keys, Hint};
-
-fn is_scalar(v: &Value) -> bool {
-    !matches!(v, Value::Object(_) | Value::Array(_))
-}
+use super::{is_scalar, ordered_keys, Hint};
 
 /// Section titles and headers come from member names, which the server controls too.
 fn label(s: &str) -> String {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value};
 
 use super::escape::for_terminal;
-use super::{ordered_keys, Hint};
+use super::{is_scalar, ordered_keys, Hint};
 
 /// tccli deserialises the response into its model and serialises it back: every member
 /// the model knows is there (null where the server sent none, at every depth) and members
@@ -151,10 +151,6 @@ fn py_printable(c: char) -> bool {
         || matches!(u32::from(c),
             0xa0 | 0xad | 0x1680 | 0x2000..=0x200f | 0x2028..=0x202f | 0x205f..=0x2064
             | 0x2066..=0x206f | 0x3000 | 0xfeff | 0xfff9..=0xfffb | 0xe000..=0xf8ff))
-}
-
-fn is_scalar(v: &Value) -> bool {
-    !matches!(v, Value::Object(_) | Value::Array(_))
 }
 
 fn ident(id: &str) -> String {
