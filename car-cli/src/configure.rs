@@ -2,13 +2,17 @@
 //! `~/.tccli/<profile>.credential` and `~/.tccli/<profile>.configure`, in the layout
 //! car-api's `TccliConfig` reads, so tccli and car share one set-up.
 
-use std::io::{BufRead, Write};
+mod store;
+
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::{Map, Value};
 
 use crate::exit::{print_stdout, Failure};
+use crate::output::escape::for_terminal;
+use store::{load, save};
 
 const SYS_PARAM: &str = "_sys_param";
 const CRED_KEYS: &[&str] = &[
@@ -35,8 +39,10 @@ pub fn command() -> Command {
     Command::new("configure")
         .about("Set up credentials and defaults in tccli's profile files (~/.tccli/<profile>.credential and .configure)")
         .long_about(
-            "Without a subcommand, asks for SecretId, SecretKey, region and output format, one line each \
-             on standard input; an empty answer keeps the current value. Files are written with mode 0600.",
+            "Without a subcommand, asks for SecretId, SecretKey (not echoed on a terminal), region and \
+             output format, one line each on standard input; an empty answer keeps the current value, \
+             and input that ends before the last answer writes nothing. Files are written with mode \
+             0600, only into a ~/.tccli that no other user can write to.",
         )
         .after_help(KEY_HELP)
         .subcommand(
@@ -60,13 +66,14 @@ struct Profile {
 fn profile(explicit: Option<&str>) -> Result<Profile, Failure> {
     let env = car_api::credentials::Env::process();
     let name = car_api::credentials::tccli_profile_name(explicit, &env);
-    if name.starts_with('.')
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
+    if let Err(why) = check_profile_name(&name) {
+        let source = if explicit.is_some() {
+            "--profile"
+        } else {
+            "TCCLI_PROFILE"
+        };
         return Err(Failure::usage(format!(
-            "--profile: {name:?} is not a valid profile name (letters, digits, - _ .)"
+            "{source}: {name:?} is not a valid profile name: {why}"
         )));
     }
     let home = env
@@ -78,6 +85,23 @@ fn profile(explicit: Option<&str>) -> Result<Profile, Failure> {
         configure: dir.join(format!("{name}.configure")),
         name,
     })
+}
+
+/// tccli takes any profile name and makes it part of a file name,
+/// `~/.tccli/NAME.credential`. The rule that keeps that file inside `~/.tccli`: the name
+/// is one plain file-name component. So it is not empty, `.` or `..`, and has no `/`,
+/// `\` or control character (`..` alone would be harmless, but names nothing useful).
+fn check_profile_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || name == "." || name == ".." {
+        return Err("it must name a file in ~/.tccli");
+    }
+    if name.contains(['/', '\\']) {
+        return Err("it must not contain / or \\, since it names a file in ~/.tccli");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("it must not contain control characters");
+    }
+    Ok(())
 }
 
 pub fn run(m: &ArgMatches, explicit_profile: Option<&str>) -> Result<(), Failure> {
@@ -172,8 +196,12 @@ fn set(p: &Profile, pairs: &[String]) -> Result<(), Failure> {
     let mut cred: Option<Map<String, Value>> = None;
     let mut conf: Option<Map<String, Value>> = None;
     for kv in pairs.chunks(2) {
-        let (key, value) = (kv[0].as_str(), kv[1].as_str());
+        // Pasted values often carry a stray space or newline, which no key or region has.
+        let (key, value) = (kv[0].as_str(), kv[1].trim());
         let k = classify(key)?;
+        if value.is_empty() {
+            return Err(Failure::usage(format!("{key}: the value is empty")));
+        }
         validate(key, value)?;
         match k {
             Key::Cred(k) => {
@@ -236,13 +264,17 @@ fn lookup(p: &Profile, key: &str) -> Result<Option<String>, Failure> {
 }
 
 fn get(p: &Profile, keys: &[String]) -> Result<(), Failure> {
+    for key in keys {
+        classify(key)?;
+    }
+    require_profile(p)?;
     let mut out = String::new();
     for key in keys {
         match lookup(p, key)? {
             Some(v) if SECRET_KEYS.contains(&key.as_str()) => {
                 out.push_str(&format!("{}\n", mask(&v)))
             }
-            Some(v) => out.push_str(&format!("{v}\n")),
+            Some(v) => out.push_str(&format!("{}\n", for_terminal(&v))),
             None => {
                 print_stdout(&out);
                 return Err(Failure::config(format!(
@@ -256,7 +288,26 @@ fn get(p: &Profile, keys: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `get`, `list` and `remove` on a profile that has neither file fail alike.
+fn require_profile(p: &Profile) -> Result<(), Failure> {
+    if p.credential.exists() || p.configure.exists() {
+        Ok(())
+    } else {
+        Err(missing_profile(p))
+    }
+}
+
+fn missing_profile(p: &Profile) -> Failure {
+    Failure::config(format!(
+        "profile {:?} does not exist (there is no {} or {})",
+        p.name,
+        p.credential.display(),
+        p.configure.display()
+    ))
+}
+
 fn list(p: &Profile) -> Result<(), Failure> {
+    require_profile(p)?;
     let mut out = format!("profile = {}\ncredential:\n", p.name);
     let cred = load(&p.credential)?;
     for k in CRED_KEYS {
@@ -269,11 +320,11 @@ fn list(p: &Profile) -> Result<(), Failure> {
             } else {
                 v.clone()
             };
-            out.push_str(&format!("{k} = {shown}\n"));
+            out.push_str(&format!("{k} = {}\n", for_terminal(&shown)));
         }
     }
     if let Some(Value::String(t)) = cred.get("type") {
-        out.push_str(&format!("type = {t}\n"));
+        out.push_str(&format!("type = {}\n", for_terminal(t)));
     }
     out.push_str("configure:\n");
     let conf = load_configure(&p.configure)?;
@@ -283,7 +334,7 @@ fn list(p: &Profile) -> Result<(), Failure> {
                 .get(*k)
                 .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
             {
-                out.push_str(&format!("{k} = {v}\n"));
+                out.push_str(&format!("{k} = {}\n", for_terminal(v)));
             }
         }
     }
@@ -293,7 +344,11 @@ fn list(p: &Profile) -> Result<(), Failure> {
         }
         for field in ["version", "endpoint"] {
             if let Some(Value::String(s)) = v.get(field) {
-                out.push_str(&format!("{svc}.{field} = {s}\n"));
+                out.push_str(&format!(
+                    "{}.{field} = {}\n",
+                    for_terminal(svc),
+                    for_terminal(s)
+                ));
             }
         }
     }
@@ -318,10 +373,7 @@ fn remove(p: &Profile) -> Result<(), Failure> {
     if removed {
         Ok(())
     } else {
-        Err(Failure::config(format!(
-            "profile {:?} does not exist",
-            p.name
-        )))
+        Err(missing_profile(p))
     }
 }
 
@@ -329,17 +381,25 @@ fn interactive(p: &Profile) -> Result<(), Failure> {
     let mut cred = load(&p.credential)?;
     let mut conf = load_configure(&p.configure)?;
     let stdin = std::io::stdin();
+    let on_terminal = stdin.is_terminal();
     let mut lines = stdin.lock().lines();
-    let mut ask = |prompt: &str, current: &str| -> Result<String, Failure> {
+    let mut ask = |prompt: &str, current: &str, secret: bool| -> Result<String, Failure> {
         print_stdout(&format!("{prompt} [{current}]: "));
-        match lines.next() {
-            Some(Ok(l)) => Ok(l.trim().to_string()),
-            Some(Err(e)) => Err(Failure::usage(format!("cannot read standard input: {e}"))),
-            None => {
-                // Input ended: keep the remaining current values, and end the prompt line.
+        let answer = if secret && on_terminal {
+            read_hidden()
+        } else {
+            lines.next().transpose()
+        };
+        match answer {
+            Ok(Some(l)) => Ok(l.trim().to_string()),
+            Ok(None) => {
+                // A script that stops early meant something else: keep what is there.
                 print_stdout("\n");
-                Ok(String::new())
+                Err(Failure::usage(
+                    "standard input ended before every question was answered; nothing was written",
+                ))
             }
+            Err(e) => Err(Failure::usage(format!("cannot read standard input: {e}"))),
         }
     };
     let shown =
@@ -353,7 +413,7 @@ fn interactive(p: &Profile) -> Result<(), Failure> {
         ("secretId", "TencentCloud API secretId"),
         ("secretKey", "TencentCloud API secretKey"),
     ] {
-        let answer = ask(prompt, &shown(cred.get(key), true))?;
+        let answer = ask(prompt, &shown(cred.get(key), true), key == "secretKey")?;
         if !answer.is_empty() {
             cred.insert(key.into(), Value::String(answer));
         }
@@ -362,7 +422,11 @@ fn interactive(p: &Profile) -> Result<(), Failure> {
         Some(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    let region = ask("Default region name", &shown(sys.get("region"), false))?;
+    let region = ask(
+        "Default region name",
+        &shown(sys.get("region"), false),
+        false,
+    )?;
     if !region.is_empty() {
         sys.insert("region".into(), Value::String(region));
     }
@@ -372,7 +436,7 @@ fn interactive(p: &Profile) -> Result<(), Failure> {
         .filter(|o| matches!(*o, "json" | "table" | "text"))
         .unwrap_or("json")
         .to_string();
-    let output = ask("Default output format", &current_output)?;
+    let output = ask("Default output format", &current_output, false)?;
     let output = if output.is_empty() {
         current_output
     } else if matches!(output.as_str(), "json" | "table" | "text") {
@@ -390,6 +454,20 @@ fn interactive(p: &Profile) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Reads one line from the terminal on standard input without echoing it; `None` at end
+/// of input (Ctrl-D on an empty line).
+fn read_hidden() -> std::io::Result<Option<String>> {
+    let config = rpassword::ConfigBuilder::new().output_writer(std::io::stdout());
+    // The terminal the other answers come from, which is not always the controlling one.
+    #[cfg(unix)]
+    let config = config.input_file_path("/dev/stdin");
+    match rpassword::read_password_with_config(config.build()) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Runs `f` on the `_sys_param` object, creating it (or replacing a non-object) first.
 fn with_sys<R>(conf: &mut Map<String, Value>, f: impl FnOnce(&mut Map<String, Value>) -> R) -> R {
     let mut sys = match conf.remove(SYS_PARAM) {
@@ -399,37 +477,6 @@ fn with_sys<R>(conf: &mut Map<String, Value>, f: impl FnOnce(&mut Map<String, Va
     let r = f(&mut sys);
     conf.insert(SYS_PARAM.into(), Value::Object(sys));
     r
-}
-
-/// A JSON object file; absent means empty. Errors give the position only, never the
-/// content (it may hold a secret).
-fn load(path: &Path) -> Result<Map<String, Value>, Failure> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
-        Err(e) => {
-            return Err(Failure::config(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )))
-        }
-    };
-    if text.trim().is_empty() {
-        return Ok(Map::new());
-    }
-    match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(Failure::config(format!(
-            "{}: expected a JSON object",
-            path.display()
-        ))),
-        Err(e) => Err(Failure::config(format!(
-            "{}: invalid JSON at line {} column {}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))),
-    }
 }
 
 /// Like [`load`], moving settings that tccli before 3.0.30 kept at the top level into
@@ -446,68 +493,6 @@ fn load_configure(path: &Path) -> Result<Map<String, Value>, Failure> {
         }
     }
     Ok(conf)
-}
-
-/// Writes through a private temporary file and a rename, so a crash never leaves a
-/// half-written key file and the secret is never readable by others, even briefly.
-fn save(path: &Path, map: &Map<String, Value>) -> Result<(), Failure> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Failure::config(format!("{} has no directory", path.display())))?;
-    create_private_dir(dir)?;
-    let mut text = serde_json::to_string_pretty(map).map_err(|e| Failure::config(e.to_string()))?;
-    text.push('\n');
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("profile"),
-        std::process::id()
-    ));
-    let write = || -> std::io::Result<()> {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
-        set_private(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Failure::config(format!("cannot write {}: {e}", path.display()))
-    })
-}
-
-fn create_private_dir(dir: &Path) -> Result<(), Failure> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
-        .map_err(|e| Failure::config(format!("cannot create {}: {e}", dir.display())))
-}
-
-#[cfg(unix)]
-fn set_private(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn set_private(_path: &Path) -> std::io::Result<()> {
-    Ok(())
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@ use std::io::Write;
 
 use serde_json::{json, Value};
 
+use crate::output::escape::for_terminal;
+
 /// The documented exit statuses. Scripts branch on these, so they never change meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -17,6 +19,9 @@ pub enum Status {
     Network = 4,
     /// Credentials or configuration.
     Config = 5,
+    /// The request was sent, but its result could not be shown: standard output could
+    /// not be written (a full disk, say). Not "nothing was sent", not an API error.
+    Output = 6,
 }
 
 /// A failed invocation: what to print and how to exit.
@@ -116,7 +121,8 @@ impl Failure {
         json!({ "Error": error, "RequestId": self.request_id })
     }
 
-    /// Writes the failure to stderr and gives the exit status.
+    /// Writes the failure to stderr and gives the exit status. Server text (codes,
+    /// messages, request IDs) is escaped so it cannot drive the terminal.
     pub fn report(&self, json_errors: bool) -> Status {
         let mut err = std::io::stderr().lock();
         if json_errors {
@@ -128,20 +134,47 @@ impl Failure {
             let _ = write!(err, "{r}");
             return self.status;
         }
-        let request_id = self
-            .request_id
-            .as_ref()
-            .map(|r| format!(" (RequestId: {r})"))
-            .unwrap_or_default();
-        let with_code = !matches!(self.code.as_str(), "ClientParamsError" | "ClientUsageError");
-        for m in &self.messages {
-            if with_code {
-                let _ = writeln!(err, "error: {}: {m}{request_id}", self.code);
-            } else {
-                let _ = writeln!(err, "error: {m}{request_id}");
-            }
+        for line in self.lines() {
+            let _ = writeln!(err, "{line}");
         }
         self.status
+    }
+
+    /// The text-mode lines: `error: CODE: MESSAGE (RequestId: ID)`, leaving out the parts
+    /// that are empty, so a message-less error prints no dangling colon.
+    fn lines(&self) -> Vec<String> {
+        let request_id = self
+            .request_id
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .map(|r| format!(" (RequestId: {})", for_terminal(r)))
+            .unwrap_or_default();
+        let code = match self.code.as_str() {
+            "ClientParamsError" | "ClientUsageError" => "",
+            c => c.trim(),
+        };
+        let mut messages: Vec<&str> = self.messages.iter().map(|m| m.trim()).collect();
+        if messages.is_empty() {
+            messages.push("");
+        }
+        messages
+            .into_iter()
+            .map(|m| {
+                let text = match (code.is_empty(), m.is_empty()) {
+                    (false, false) => format!("{code}: {m}"),
+                    (false, true) => code.to_string(),
+                    (true, false) => m.to_string(),
+                    (true, true) => "failed, and gave no reason".to_string(),
+                };
+                // A line break stays one, indented so it cannot pass for a new `error:`
+                // line; every other control character is shown escaped.
+                let shown: Vec<String> = text
+                    .split('\n')
+                    .map(|l| for_terminal(l).into_owned())
+                    .collect();
+                format!("error: {}{request_id}", shown.join("\n  "))
+            })
+            .collect()
     }
 }
 
@@ -151,15 +184,81 @@ impl From<car_api::Error> for Failure {
     }
 }
 
-/// Writes to stdout, ignoring a closed pipe (`car ... | head` must not fail or panic).
+/// Writes to stdout. A closed pipe (`car ... | head`) is not an error: the reader has
+/// what it wanted, so the rest is dropped quietly. Any other failure (a full disk) means
+/// the result is lost; the run ends here with [`Status::Output`], since no caller could
+/// do anything better with it.
 pub fn print_stdout(text: &str) {
+    if let Err(e) = write_stdout(text) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let f = Failure::new(
+                Status::Output,
+                "ClientOutputError",
+                format!("cannot write to standard output: {e}"),
+            );
+            std::process::exit(f.report(false) as i32);
+        }
+    }
+}
+
+fn write_stdout(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    out.write_all(text.as_bytes())?;
+    out.flush()
 }
 
 /// Writes to stderr, ignoring failures (a closed stderr must not turn into a panic).
 pub fn print_stderr(text: &str) {
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: &str, message: &str, id: Option<&str>) -> Failure {
+        Failure {
+            request_id: id.map(str::to_owned),
+            ..Failure::new(Status::Api, code, message)
+        }
+    }
+
+    #[test]
+    fn empty_parts_leave_no_dangling_colon() {
+        assert_eq!(
+            api("ResourceNotFound", "", Some("r-1")).lines(),
+            ["error: ResourceNotFound (RequestId: r-1)"]
+        );
+        assert_eq!(
+            api("InternalError", "  ", None).lines(),
+            ["error: InternalError"]
+        );
+        assert_eq!(
+            api("AuthFailure", "bad key", Some("")).lines(),
+            ["error: AuthFailure: bad key"]
+        );
+        assert_eq!(
+            Failure::usage("").lines(),
+            ["error: failed, and gave no reason"]
+        );
+        assert_eq!(Failure::usage("bad").lines(), ["error: bad"]);
+    }
+
+    #[test]
+    fn line_breaks_are_indented_continuations() {
+        assert_eq!(
+            api("FailedOperation", "first\nerror: fake\rx", None).lines(),
+            ["error: FailedOperation: first\n  error: fake\\rx"]
+        );
+    }
+
+    #[test]
+    fn server_text_is_escaped() {
+        let f = api("X\u{1b}[2J", "m\u{1b}]0;t\u{7}", Some("r\u{9b}"));
+        assert_eq!(
+            f.lines(),
+            ["error: X\\x1b[2J: m\\x1b]0;t\\x07 (RequestId: r\\x9b)"]
+        );
+    }
 }

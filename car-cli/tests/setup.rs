@@ -146,7 +146,12 @@ fn configure_rejects_bad_keys_and_values() {
         .expect(2);
     let r = sb.car(&["configure", "get", "region"]);
     r.expect(5);
-    assert!(r.stderr.contains("region is not set"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("profile \"default\" does not exist"),
+        "{}",
+        r.stderr
+    );
+    sb.car(&["configure", "set", "region", "   "]).expect(2);
     sb.car(&["configure", "set", "region", "x", "--profile", "../evil"])
         .expect(2);
     assert!(
@@ -195,8 +200,27 @@ fn configure_interactive_reads_stdin_lines() {
         read_json(&sb, ".tccli/default.configure")["_sys_param"]["region"],
         "ap-guangzhou"
     );
-    // Input ending early is not an error either.
-    sb.car_stdin(&["configure"], Some("")).expect(0);
+    // Input ending before the last answer writes nothing, and says so.
+    let before = std::fs::read_to_string(sb.path(".tccli/default.credential")).expect("read");
+    for partial in ["", "AKIDother\n", "AKIDother\nkey\nap-tokyo\n"] {
+        let run = sb.car_stdin(&["configure"], Some(partial));
+        run.expect(2);
+        assert!(
+            run.stderr.contains(
+                "standard input ended before every question was answered; nothing was written"
+            ),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(sb.path(".tccli/default.credential")).expect("read"),
+        before
+    );
+    assert_eq!(
+        read_json(&sb, ".tccli/default.configure")["_sys_param"]["region"],
+        "ap-guangzhou"
+    );
 
     // The profile alone is enough to call: keys, region and output from the files.
     let run = sb.car(&["describe-concurrent-summary", "--endpoint", &srv.endpoint()]);
@@ -249,13 +273,15 @@ fn settings_precedence() {
         ]
     );
 
-    // --endpoint beats the profile: a closed port proves which one was used.
-    let run = sb.car(&[
+    // --endpoint beats the profile's: the other server gets the call.
+    let other = TestServer::start().expect("server");
+    sb.car(&[
         "describe-concurrent-summary",
         "--endpoint",
-        "http://127.0.0.1:1",
-    ]);
-    run.expect(4);
+        &other.endpoint(),
+    ])
+    .expect(0);
+    assert_eq!((srv.requests().len(), other.requests().len()), (3, 1));
     // An explicit --site beats the profile's car.endpoint (shown without sending).
     let run = sb.car(&["describe-concurrent-summary", "--site", "cn", "--dry-run"]);
     run.expect(0);
@@ -358,4 +384,64 @@ fn completions_for_each_shell() {
         assert!(run.stdout.contains("application-id"), "{shell}");
     }
     sb.car(&["completions", "tcsh"]).expect(2);
+}
+
+#[test]
+fn configure_trims_values_and_treats_a_missing_profile_alike() {
+    let sb = Sandbox::empty();
+    sb.car(&[
+        "configure",
+        "set",
+        "region",
+        " ap-tokyo\n",
+        "secretId",
+        "\tAKIDpasted  ",
+    ])
+    .expect(0);
+    assert_eq!(
+        read_json(&sb, ".tccli/default.configure")["_sys_param"]["region"],
+        "ap-tokyo"
+    );
+    assert_eq!(
+        read_json(&sb, ".tccli/default.credential")["secretId"],
+        "AKIDpasted"
+    );
+    // Interactive answers too.
+    let input = format!(" {TEST_SECRET_ID} \n{TEST_SECRET_KEY}\t\n ap-seoul \n text \n");
+    sb.car_stdin(&["configure", "--profile", "p2"], Some(&input))
+        .expect(0);
+    assert_eq!(
+        read_json(&sb, ".tccli/p2.credential")["secretId"],
+        TEST_SECRET_ID
+    );
+    assert_eq!(
+        read_json(&sb, ".tccli/p2.credential")["secretKey"],
+        TEST_SECRET_KEY
+    );
+    assert_eq!(
+        read_json(&sb, ".tccli/p2.configure")["_sys_param"]["output"],
+        "text"
+    );
+
+    // list, get and remove on a profile that does not exist: one outcome, one wording.
+    let expected = format!(
+        "error: ClientConfigError: profile \"ghost\" does not exist (there is no {} or {})\n",
+        sb.path(".tccli/ghost.credential").display(),
+        sb.path(".tccli/ghost.configure").display()
+    );
+    for cmd in [
+        vec!["configure", "list", "--profile", "ghost"],
+        vec!["configure", "remove", "--profile", "ghost"],
+        vec!["configure", "get", "region", "--profile", "ghost"],
+    ] {
+        let run = sb.car(&cmd);
+        run.expect(5);
+        assert_eq!(run.stderr, expected, "{cmd:?}");
+        assert_eq!(run.stdout, "", "{cmd:?}");
+    }
+    // Once it exists, both work.
+    sb.car(&["configure", "list", "--profile", "p2"]).expect(0);
+    sb.car(&["configure", "remove", "--profile", "p2"])
+        .expect(0);
+    assert!(!sb.path(".tccli/p2.credential").exists());
 }
