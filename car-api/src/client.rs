@@ -8,6 +8,7 @@ use serde::Deserialize;
 use tracing::Instrument;
 
 use crate::config::{Endpoint, HttpSettings, RetryConfig, Site};
+use crate::credentials::http_client::{read_limited, ReadError};
 use crate::credentials::{self, Credentials, ProvideCredentials};
 use crate::error::{Error, ErrorKind};
 use crate::meta::ActionMeta;
@@ -41,6 +42,9 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     endpoint: Endpoint,
+    // Known only for the sites' own hosts; members limited to one site are checked
+    // against it.
+    site: Option<Site>,
     region: Option<String>,
     language: Option<String>,
     credentials: Arc<dyn ProvideCredentials>,
@@ -76,6 +80,7 @@ pub struct ClientBuilder {
     max_response_bytes: Option<usize>,
     profile: Option<String>,
     chain: Option<credentials::DefaultChainBuilder>,
+    allow_insecure_http: bool,
 }
 
 impl ClientBuilder {
@@ -153,6 +158,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Allows plain `http://` endpoints (CAR, and STS for role profiles) on hosts that
+    /// are not loopback. Off by default: cleartext would expose the session token and,
+    /// from STS, new temporary keys to anyone on the path.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
     /// Retry policy (default: 4 attempts, jittered exponential back-off).
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
@@ -186,6 +199,9 @@ impl ClientBuilder {
         let mut profile_endpoint = None;
         if self.credentials.is_none() {
             let mut chain = self.chain.take().unwrap_or_default();
+            if self.allow_insecure_http {
+                chain = chain.allow_insecure_http(true);
+            }
             if let Some(p) = &self.profile {
                 chain = chain.profile(p.clone());
             }
@@ -198,16 +214,25 @@ impl ClientBuilder {
             if self.endpoint.is_none() && self.site.is_none() {
                 profile_endpoint = match chain.tccli_config()? {
                     Some(config) => match config.car_endpoint() {
-                        Some(e) => Some(Endpoint::parse(e).map_err(|err| {
-                            let why = err
-                                .message()
-                                .trim_start_matches("parameter endpoint: ")
-                                .to_string();
-                            Error::config(format!(
-                                "{}: car.endpoint: {why}",
-                                config.path().display()
-                            ))
-                        })?),
+                        Some(e) => {
+                            let in_file = |why: String| {
+                                Error::config(format!(
+                                    "{}: car.endpoint: {why}",
+                                    config.path().display()
+                                ))
+                            };
+                            let endpoint = Endpoint::parse(e).map_err(|err| {
+                                in_file(
+                                    err.message()
+                                        .trim_start_matches("parameter endpoint: ")
+                                        .to_string(),
+                                )
+                            })?;
+                            endpoint
+                                .check_transport(self.allow_insecure_http)
+                                .map_err(in_file)?;
+                            Some(endpoint)
+                        }
                         None => None,
                     },
                     None => None,
@@ -216,11 +241,21 @@ impl ClientBuilder {
             self.credentials = Some(Arc::new(chain));
         }
         let endpoint = match (&self.endpoint, self.site, profile_endpoint) {
-            (Some(e), _, _) => Endpoint::parse(e)?,
+            (Some(e), _, _) => {
+                let endpoint = Endpoint::parse(e)?;
+                endpoint
+                    .check_transport(self.allow_insecure_http)
+                    .map_err(|why| Error::config(format!("endpoint: {why}")))?;
+                endpoint
+            }
             (None, Some(site), _) => Endpoint::parse(site.host())?,
             (None, None, Some(e)) => e,
             (None, None, None) => Endpoint::parse(Site::default().host())?,
         };
+        if let Some(region) = &self.region {
+            credentials::check_plain_value(region)
+                .map_err(|why| Error::config(format!("region given explicitly: {why}")))?;
+        }
         if let Some(lang) = &self.language {
             if lang != "en-US" && lang != "zh-CN" {
                 return Err(Error::invalid_request(
@@ -247,9 +282,13 @@ impl ClientBuilder {
         let credentials = self
             .credentials
             .ok_or_else(|| Error::config("no credentials provider"))?;
+        let site = [Site::Intl, Site::China]
+            .into_iter()
+            .find(|s| endpoint.host().eq_ignore_ascii_case(s.host()));
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                site,
                 endpoint,
                 region: self.region,
                 language: self.language,
@@ -363,8 +402,19 @@ struct ApiErrorBody {
 
 /// One attempt's outcome before it is turned into a result.
 enum Attempt {
-    Answer { status: u16, body: Vec<u8> },
-    Failed { error: Error, failure: Failure },
+    Answer {
+        status: u16,
+        body: Vec<u8>,
+    },
+    /// Not followed: it would re-send the signed body and token to another host.
+    Redirect {
+        status: u16,
+        location: Option<String>,
+    },
+    Failed {
+        error: Error,
+        failure: Failure,
+    },
 }
 
 impl Client {
@@ -390,6 +440,14 @@ impl Client {
             Error::invalid_request(None, format!("cannot encode the request: {e}"))
                 .with_action(meta.name)
         })?;
+        if let Some(site) = self.inner.site {
+            if crate::params::has_site_limited_input(meta) {
+                let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+                    Error::invalid_request(None, format!("cannot encode the request: {e}"))
+                })?;
+                check_site(meta, &value, site)?;
+            }
+        }
         let raw = self.call_raw(meta, body).await?;
         parse_success::<O::Response>(meta, &raw)
     }
@@ -405,6 +463,9 @@ impl Client {
             Error::invalid_request(None, format!("cannot encode the request: {e}"))
                 .with_action(action.name)
         })?;
+        if let Some(site) = self.inner.site {
+            check_site(action, params, site)?;
+        }
         let raw = self.call_raw(action, body).await?;
         parse_success::<serde_json::Value>(action, &raw)
     }
@@ -421,7 +482,8 @@ impl Client {
             .provide_credentials()
             .await
             .map_err(|e| Error::from(e).with_action(action.name))?;
-        Ok(self.signed(action, &creds, body))
+        self.signed(action, &creds, body)
+            .map_err(|e| e.with_action(action.name))
     }
 
     fn signed(
@@ -429,11 +491,9 @@ impl Client {
         action: &'static ActionMeta,
         creds: &Credentials,
         body: Vec<u8>,
-    ) -> SignedRequest {
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+    ) -> Result<SignedRequest, Error> {
+        let timestamp = unix_timestamp(SystemTime::now())?;
+        check_header_values(creds)?;
         let inner = &self.inner;
         let mut headers = signing::tc3_headers(
             &creds.secret_id,
@@ -451,11 +511,11 @@ impl Client {
         if let Some(tag) = &inner.request_client {
             headers.push(("X-TC-RequestClient", tag.clone()));
         }
-        SignedRequest {
+        Ok(SignedRequest {
             url: inner.endpoint.url().to_string(),
             headers,
             body,
-        }
+        })
     }
 
     /// The retry loop shared by typed and JSON calls; returns the raw 200 body.
@@ -520,10 +580,21 @@ impl Client {
             Ok(c) => c,
             Err(e) => return (Err(Error::from(e)), Failure::Final),
         };
-        let signed = self.signed(action, &creds, body);
+        let signed = match self.signed(action, &creds, body) {
+            Ok(s) => s,
+            Err(e) => return (Err(e), Failure::Final),
+        };
         match self.transmit(signed).await {
             Attempt::Failed { error, failure } => (Err(error), failure),
             Attempt::Answer { status, body } => classify_answer(status, body),
+            Attempt::Redirect { status, location } => (
+                Err(Error::new(ErrorKind::InvalidResponse {
+                    status,
+                    message: redirect_message(location.as_deref()),
+                    snippet: String::new(),
+                })),
+                Failure::Final,
+            ),
         }
     }
 
@@ -537,6 +608,12 @@ impl Client {
             Err(e) => return send_failure(e, self.inner.timeout),
         };
         let status = resp.status().as_u16();
+        if resp.status().is_redirection() {
+            return Attempt::Redirect {
+                status,
+                location: location_of(&resp),
+            };
+        }
         match read_limited(resp, self.inner.max_response_bytes).await {
             Ok(body) => Attempt::Answer { status, body },
             Err(ReadError::TooLarge) => Attempt::Failed {
@@ -555,23 +632,64 @@ impl Client {
     }
 }
 
-enum ReadError {
-    TooLarge,
-    Http(reqwest::Error),
+/// The `Location` of a redirect, escaped so it cannot drive a terminal.
+pub(crate) fn location_of(resp: &reqwest::Response) -> Option<String> {
+    resp.headers().get(reqwest::header::LOCATION).map(|v| {
+        String::from_utf8_lossy(v.as_bytes())
+            .escape_debug()
+            .to_string()
+    })
 }
 
-async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, ReadError> {
-    if resp.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(ReadError::TooLarge);
+pub(crate) fn redirect_message(location: Option<&str>) -> String {
+    match location {
+        Some(to) => format!(
+            "the server redirected to `{to}`; redirects are not followed, since they would \
+             send the signed request elsewhere"
+        ),
+        None => "the server answered with a redirect without a Location; redirects are not \
+                 followed"
+            .to_string(),
     }
-    let mut out = Vec::with_capacity(resp.content_length().map_or(1024, |n| n as usize));
-    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Http)? {
-        if out.len() + chunk.len() > limit {
-            return Err(ReadError::TooLarge);
-        }
-        out.extend_from_slice(&chunk);
+}
+
+/// Unix seconds now; a clock before 1970 cannot produce a valid signature.
+fn unix_timestamp(now: SystemTime) -> Result<i64, Error> {
+    now.duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
+        .ok_or_else(|| {
+            Error::config("the system clock is set before 1970, so requests cannot be signed")
+        })
+}
+
+/// Credentials from a custom provider are not checked at their source; a value that
+/// cannot be a header would otherwise fail as a network error and be retried.
+fn check_header_values(creds: &Credentials) -> Result<(), Error> {
+    let bad = [
+        ("SecretId", Some(creds.secret_id.as_str())),
+        ("SecretKey", Some(creds.secret_key.as_str())),
+        ("token", creds.token()),
+    ]
+    .into_iter()
+    .find_map(|(name, v)| Some((name, credentials::check_plain_value(v?).err()?)));
+    match bad {
+        Some((name, why)) => Err(Error::config(format!(
+            "the credentials provider gave a {name} that {why}"
+        ))),
+        None => Ok(()),
     }
-    Ok(out)
+}
+
+/// Refuses members published on the other site only, before anything is sent.
+fn check_site(action: &ActionMeta, body: &serde_json::Value, site: Site) -> Result<(), Error> {
+    match crate::params::site_problems(action, body, site)
+        .into_iter()
+        .next()
+    {
+        Some(p) => Err(Error::invalid_request(Some(&p.path), p.reason).with_action(action.name)),
+        None => Ok(()),
+    }
 }
 
 fn send_failure(e: reqwest::Error, timeout: Duration) -> Attempt {
@@ -597,9 +715,11 @@ fn send_failure(e: reqwest::Error, timeout: Duration) -> Attempt {
     }
 }
 
+/// The start of a body for error messages, with sensitive members' values masked.
 fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(120)]);
-    text.chars()
+    crate::redact::mask_sensitive_json(&text)
+        .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()
         .trim()
@@ -608,6 +728,18 @@ fn snippet(body: &[u8]) -> String {
 
 fn classify_answer(status: u16, body: Vec<u8>) -> (Result<Vec<u8>, Error>, Failure) {
     if status != 200 {
+        // Some gateways answer a proper API error with a 4xx/5xx status; its code is
+        // the truth, not the status.
+        if let Some(error) = api_error_in(&body) {
+            let failure = if error.is_throttling() {
+                Failure::Throttled
+            } else if status >= 500 {
+                Failure::MaybeSent
+            } else {
+                Failure::Final
+            };
+            return (Err(error), failure);
+        }
         let failure = if status >= 500 {
             Failure::MaybeSent
         } else {
@@ -629,7 +761,7 @@ fn classify_answer(status: u16, body: Vec<u8>) -> (Result<Vec<u8>, Error>, Failu
                     body.len()
                 )
             } else {
-                format!("the response is not valid JSON: {e}")
+                format!("the response is not valid JSON: {}", serde_problem(&e))
             };
             return (
                 Err(Error::new(ErrorKind::InvalidResponse {
@@ -662,15 +794,65 @@ fn classify_answer(status: u16, body: Vec<u8>) -> (Result<Vec<u8>, Error>, Failu
             };
             (Err(error), failure)
         }
-        Ok(_) => (Ok(body), Failure::Final),
-        Err(e) => {
+        Ok(ErrorProbe {
+            request_id: Some(id),
+            ..
+        }) if !id.is_empty() => (Ok(body), Failure::Final),
+        Ok(_) => {
             let error = Error::new(ErrorKind::InvalidResponse {
                 status,
-                message: format!("the `Response` object is malformed: {e}"),
+                message: "the `Response` object has no `RequestId`".into(),
                 snippet: snippet(&body),
             });
             (Err(error), Failure::Final)
         }
+        Err(e) => {
+            let error = Error::new(ErrorKind::InvalidResponse {
+                status,
+                message: format!("the `Response` object is malformed: {}", serde_problem(&e)),
+                snippet: snippet(&body),
+            });
+            (Err(error), Failure::Final)
+        }
+    }
+}
+
+/// An API error envelope with a code, whatever the HTTP status.
+fn api_error_in(body: &[u8]) -> Option<Error> {
+    let envelope: Envelope<'_> = serde_json::from_slice(body).ok()?;
+    let probe: ErrorProbe = serde_json::from_str(envelope.response?.get()).ok()?;
+    let err = probe.error.filter(|e| !e.code.is_empty())?;
+    Some(Error::api(err.code.as_str(), err.message, probe.request_id))
+}
+
+/// serde's message without the values it may quote (a malformed member can be a
+/// secret): the kind of problem, the expectation and the position.
+fn serde_problem(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let msg = full
+        .rsplit_once(" at line ")
+        .map_or(full.as_str(), |(m, _)| m);
+    let at = format!("at line {} column {}", e.line(), e.column());
+    for kind in [
+        "invalid type",
+        "invalid value",
+        "invalid length",
+        "unknown variant",
+    ] {
+        if msg.starts_with(kind) {
+            return match msg.rsplit_once(", expected ") {
+                Some((_, expected)) => format!("{kind} {at}, expected {expected}"),
+                None => format!("{kind} {at}"),
+            };
+        }
+    }
+    if msg.starts_with("missing field") || msg.starts_with("duplicate field") {
+        return format!("{msg} {at}");
+    }
+    match e.classify() {
+        serde_json::error::Category::Syntax => format!("syntax error {at}"),
+        serde_json::error::Category::Eof => format!("unexpected end {at}"),
+        _ => format!("unexpected data {at}"),
     }
 }
 
@@ -699,7 +881,7 @@ fn parse_success<T: DeserializeOwned>(
     let env: Envelope<'_> = serde_json::from_slice(body).map_err(|e| {
         Error::new(ErrorKind::InvalidResponse {
             status: 200,
-            message: e.to_string(),
+            message: serde_problem(&e),
             snippet: snippet(body),
         })
     })?;
@@ -710,7 +892,11 @@ fn parse_success<T: DeserializeOwned>(
             .and_then(|p| p.request_id);
         Error::new(ErrorKind::InvalidResponse {
             status: 200,
-            message: format!("the response does not match {}Response: {e}", action.name),
+            message: format!(
+                "the response does not match {}Response: {}",
+                action.name,
+                serde_problem(&e)
+            ),
             snippet: snippet(body),
         })
         .with_action(action.name)

@@ -145,14 +145,6 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<Recorded> {
     })
 }
 
-/// A loopback URL where nothing listens.
-async fn closed_port_url() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}")
-}
-
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -469,30 +461,56 @@ async fn tccli_config_region_and_endpoints() {
 }
 
 #[cfg(unix)]
+#[cfg(unix)]
 #[tokio::test]
-async fn world_readable_credential_file_warns_but_works() {
+async fn credential_file_open_to_group_or_others_warns_but_works() {
     use std::os::unix::fs::PermissionsExt;
+    // Group-only bits matter as much as world bits: the whole of 0o077 is checked.
+    for mode in [0o644, 0o640, 0o620, 0o604, 0o610] {
+        let home = tempfile::tempdir().unwrap();
+        let path = tccli_credential(
+            home.path(),
+            "default",
+            json!({"secretId": SOURCE_ID, "secretKey": SOURCE_KEY}),
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+
+        let captured = Arc::new(Mutex::new(Vec::<String>::new()));
+        let _guard = tracing::subscriber::set_default(CaptureWarnings(captured.clone()));
+        let c = TccliProfileProvider::new(home.path(), "default")
+            .provide_credentials()
+            .await
+            .unwrap();
+        assert_eq!(c.secret_id, SOURCE_ID);
+        let warnings = captured.lock().unwrap().clone();
+        let expected = format!(
+            "credential file {} is accessible by group or others (mode {mode:03o})",
+            path.display()
+        );
+        assert!(
+            warnings.iter().any(|w| w.contains(&expected)),
+            "{mode:o}: {warnings:?}"
+        );
+        assert!(warnings.iter().all(|w| !w.contains(SOURCE_KEY)));
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn private_credential_file_gives_no_warning() {
     let home = tempfile::tempdir().unwrap();
-    let path = tccli_credential(
+    tccli_credential(
         home.path(),
         "default",
         json!({"secretId": SOURCE_ID, "secretKey": SOURCE_KEY}),
     );
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-
     let captured = Arc::new(Mutex::new(Vec::<String>::new()));
     let _guard = tracing::subscriber::set_default(CaptureWarnings(captured.clone()));
-    let c = TccliProfileProvider::new(home.path(), "default")
+    TccliProfileProvider::new(home.path(), "default")
         .provide_credentials()
         .await
         .unwrap();
-    assert_eq!(c.secret_id, SOURCE_ID);
-    let warnings = captured.lock().unwrap().clone();
-    assert!(
-        warnings.iter().any(|w| w.contains("readable by all users") && w.contains(&path.display().to_string())),
-        "{warnings:?}"
-    );
-    assert!(warnings.iter().all(|w| !w.contains(SOURCE_KEY)));
+    assert_eq!(captured.lock().unwrap().clone(), Vec::<String>::new());
 }
 
 /// Records WARN events as text (message plus fields).
@@ -626,18 +644,156 @@ async fn cvm_role_fetches_caches_and_refreshes() {
     assert_eq!(server.count(), 3);
 }
 
-#[tokio::test]
-async fn cvm_role_unreachable_is_skipped_quickly() {
-    let base = closed_port_url().await;
+/// A metadata address that accepts connections and reads requests but never answers
+/// (the kernel completes the handshake for a held listener).
+async fn silent_metadata() -> (String, Arc<Mutex<Vec<Recorded>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut stream, _)) = listener.accept().await {
+            if let Some(request) = read_request(&mut stream).await {
+                log.lock().unwrap().push(request);
+            }
+            held.push(stream);
+        }
+    });
+    (base, seen)
+}
+
+// Paused tokio time: the clock jumps to the next timer whenever the runtime is idle,
+// so the elapsed time is the timeout the code set, measured exactly and without waiting.
+#[tokio::test(start_paused = true)]
+async fn cvm_role_probe_gives_up_after_one_second_when_nothing_answers() {
+    let (base, seen) = silent_metadata().await;
+    let started = tokio::time::Instant::now();
     let err = CvmRoleProvider::new()
         .with_base_url(&base)
         .provide_credentials()
         .await
         .unwrap_err();
+    let elapsed = started.elapsed();
     assert!(err.is_not_configured(), "{err}");
     assert!(
         err.to_string().contains("metadata service not reachable"),
         "{err}"
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.len(),
+        1,
+        "the probe reached the server and got no answer"
+    );
+    assert_eq!(seen[0].path, "/latest/meta-data/cam/security-credentials/");
+    assert_eq!(elapsed, car_api::credentials::METADATA_PROBE_TIMEOUT);
+    assert_eq!(elapsed, Duration::from_secs(1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_chain_probes_the_metadata_service_only_when_nothing_else_has_credentials() {
+    let (base, seen) = silent_metadata().await;
+    let home = tempfile::tempdir().unwrap();
+    let chain = |env: Env| {
+        DefaultChain::builder()
+            .home(home.path())
+            .env(env)
+            .system_credentials_file(None)
+            .metadata_base_url(base.clone())
+            .build()
+    };
+    chain(Env::from_map([
+        ("TENCENTCLOUD_SECRET_ID", SOURCE_ID),
+        ("TENCENTCLOUD_SECRET_KEY", SOURCE_KEY),
+    ]))
+    .provide_credentials()
+    .await
+    .unwrap();
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "keys in the environment: no probe"
+    );
+
+    let started = tokio::time::Instant::now();
+    let err = chain(empty_env()).provide_credentials().await.unwrap_err();
+    assert!(matches!(err, CredentialsError::NoneFound { .. }), "{err}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert!(
+        started.elapsed() <= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn credential_answers_larger_than_64_kib_are_refused() {
+    let padding = "x".repeat(70 * 1024);
+    let big = json!({"Response": {"Padding": padding, "RequestId": "r"}}).to_string();
+    let big_metadata = big.clone();
+    let metadata = TestServer::start(move |_| ok(big_metadata.clone())).await;
+    let err = CvmRoleProvider::new()
+        .with_base_url(&metadata.base)
+        .with_role_name("r")
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("response larger than 65536 bytes"),
+        "{err}"
+    );
+
+    let sts = TestServer::start(move |_| ok(big.clone())).await;
+    let err = StsAssumeRoleProvider::new(source(), "qcs::cam::uin/1:roleName/r", "s")
+        .with_endpoint(&sts.base)
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("response larger than 65536 bytes"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn whitespace_in_keys_is_a_credentials_error_naming_the_source() {
+    let err = EnvProvider::with_env(Env::from_map([
+        ("TENCENTCLOUD_SECRET_ID", "AKID x"),
+        ("TENCENTCLOUD_SECRET_KEY", "k"),
+    ]))
+    .provide_credentials()
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "environment: TENCENTCLOUD_SECRET_ID contains a space at character 5 of 6"
+    );
+
+    let home = tempfile::tempdir().unwrap();
+    let path = tccli_credential(
+        home.path(),
+        "default",
+        json!({"secretId": SOURCE_ID, "secretKey": "key\n"}),
+    );
+    let err = TccliProfileProvider::new(home.path(), "default")
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "tccli profile file {}: \"secretKey\" contains a line break at character 4 of 4",
+            path.display()
+        )
+    );
+
+    let err = StaticProvider::new(Credentials::new("AKID", "k").with_token("t\u{1b}"))
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "explicit credentials: token contains control character U+001B at character 2 of 2"
     );
 }
 
@@ -901,10 +1057,10 @@ async fn chain_order_explicit_env_tccli_ini() {
     assert_eq!(id(isolated_chain(home.path()).build()).await, "AKIDini");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn chain_reports_every_source_when_nothing_is_found() {
     let home = tempfile::tempdir().unwrap();
-    let metadata = closed_port_url().await;
+    let (metadata, _seen) = silent_metadata().await;
     let chain = DefaultChain::builder()
         .home(home.path())
         .env(empty_env())
