@@ -53,6 +53,8 @@ struct Inner {
     request_client: Option<String>,
     timeout: Duration,
     max_response_bytes: usize,
+    // For error hints only.
+    https_proxy: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -297,6 +299,7 @@ impl ClientBuilder {
                 limiter: self.rate_limiting.unwrap_or(true).then(RateLimiter::new),
                 request_client: self.request_client,
                 timeout: self.http.timeout,
+                https_proxy: self.http.https_proxy.clone(),
                 max_response_bytes: self
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
@@ -375,6 +378,18 @@ mod tests {
             "TC3-HMAC-SHA256 Credential=AKID****/2026-01-01/car/tc3_request, SignedHeaders=content-type;host, Signature=** redacted **"
         );
         assert_eq!(super::redact_authorization("garbage"), "** redacted **");
+    }
+
+    #[test]
+    fn a_clock_before_1970_is_an_error_not_timestamp_zero() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let err = super::unix_timestamp(UNIX_EPOCH - Duration::from_secs(1)).unwrap_err();
+        assert_eq!(err.code(), "ClientConfigError");
+        assert!(err.to_string().contains("before 1970"), "{err}");
+        assert_eq!(
+            super::unix_timestamp(UNIX_EPOCH + Duration::from_secs(1_551_113_065)).unwrap(),
+            1_551_113_065
+        );
     }
 }
 
@@ -605,7 +620,7 @@ impl Client {
         }
         let resp = match rb.body(req.body).send().await {
             Ok(r) => r,
-            Err(e) => return send_failure(e, self.inner.timeout),
+            Err(e) => return self.send_failure(e),
         };
         let status = resp.status().as_u16();
         if resp.status().is_redirection() {
@@ -627,7 +642,7 @@ impl Client {
                 }),
                 failure: Failure::Final,
             },
-            Err(ReadError::Http(e)) => send_failure(e, self.inner.timeout),
+            Err(ReadError::Http(e)) => self.send_failure(e),
         }
     }
 }
@@ -692,26 +707,34 @@ fn check_site(action: &ActionMeta, body: &serde_json::Value, site: Site) -> Resu
     }
 }
 
-fn send_failure(e: reqwest::Error, timeout: Duration) -> Attempt {
-    if e.is_timeout() {
-        return Attempt::Failed {
-            error: Error::new(ErrorKind::Timeout { after: timeout }),
-            failure: Failure::MaybeSent,
+impl Client {
+    fn send_failure(&self, e: reqwest::Error) -> Attempt {
+        if e.is_timeout() {
+            return Attempt::Failed {
+                error: Error::new(ErrorKind::Timeout {
+                    after: self.inner.timeout,
+                }),
+                failure: Failure::MaybeSent,
+            };
+        }
+        let message =
+            crate::credentials::http_client::describe_via(&e, self.inner.https_proxy.as_deref());
+        // A refused or failed connection means no byte of the request reached the
+        // server; but a TLS set-up mistake fails the same way every time.
+        let failure = if !e.is_connect() {
+            Failure::MaybeSent
+        } else if message.contains("; hint: ") {
+            Failure::Final
+        } else {
+            Failure::NotSent
         };
-    }
-    // A refused or failed connection means no byte of the request reached the server.
-    let failure = if e.is_connect() {
-        Failure::NotSent
-    } else {
-        Failure::MaybeSent
-    };
-    let message = crate::credentials::http_client::describe(&e);
-    Attempt::Failed {
-        error: Error::new(ErrorKind::Transport {
-            message,
-            source: Some(Box::new(e.without_url())),
-        }),
-        failure,
+        Attempt::Failed {
+            error: Error::new(ErrorKind::Transport {
+                message,
+                source: Some(Box::new(e.without_url())),
+            }),
+            failure,
+        }
     }
 }
 

@@ -43,8 +43,60 @@ impl LazyClient {
     }
 }
 
-/// A short description of a transport error: its kind and innermost cause.
+/// A short description of a transport error: its kind, innermost cause and, for the
+/// usual set-up mistakes, what to do.
 pub(crate) fn describe(err: &reqwest::Error) -> String {
+    describe_via(err, None)
+}
+
+/// [`describe`], knowing the proxy in use (shown without its password).
+pub(crate) fn describe_via(err: &reqwest::Error, proxy: Option<&str>) -> String {
+    let base = describe_plain(err);
+    match hint(&base, proxy) {
+        Some(h) => format!("{base}; {h}"),
+        None => base,
+    }
+}
+
+/// The errors come from rustls and hyper-util through several wrappers (some of which
+/// hide their inner error from `source()`), so the hint keys on the stable names they
+/// print.
+fn hint(text: &str, proxy: Option<&str>) -> Option<String> {
+    let h = if text.contains("InvalidContentType") || text.contains("corrupt message") {
+        "the server does not speak TLS there: if it is a plain HTTP server, use an http:// \
+         endpoint (accepted for loopback, otherwise with --insecure-http)"
+            .to_string()
+    } else if text.contains("UnknownIssuer") {
+        "the server's certificate is not issued by a trusted certificate authority; for a \
+         private CA, trust its certificate with --ca-bundle FILE (ClientBuilder::ca_bundle)"
+            .to_string()
+    } else if text.contains("CaUsedAsEndEntity") {
+        "the server presents a CA certificate (basic constraints CA:TRUE, as `openssl req \
+         -x509` makes by default) as its own, which TLS refuses; give the server a server \
+         certificate signed by that CA and keep the CA in --ca-bundle"
+            .to_string()
+    } else if text.contains("NotValidForName") {
+        "the server's certificate does not name this host; use the host name it was issued \
+         for"
+        .to_string()
+    } else if text.contains("Expired") && text.contains("certificate") {
+        "the server's certificate has expired, or this machine's clock is wrong".to_string()
+    } else if text.contains("tunnel") {
+        match proxy {
+            Some(p) => format!(
+                "the proxy {} refused to open a tunnel (CONNECT) to the endpoint; check the \
+                 proxy address, its credentials and whether it allows this host",
+                crate::config::redact_userinfo(p)
+            ),
+            None => "the proxy refused to open a tunnel (CONNECT) to the endpoint".to_string(),
+        }
+    } else {
+        return None;
+    };
+    Some(format!("hint: {h}"))
+}
+
+fn describe_plain(err: &reqwest::Error) -> String {
     let mut root: &dyn std::error::Error = err;
     while let Some(next) = root.source() {
         root = next;
