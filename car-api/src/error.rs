@@ -64,8 +64,8 @@ impl Error {
         self
     }
 
-    /// An API error, as the server would send it (used by servers and tests too).
-    pub fn api(
+    /// An API error, as the server sent it.
+    pub(crate) fn api(
         code: impl Into<ErrorCode>,
         message: impl Into<String>,
         request_id: Option<String>,

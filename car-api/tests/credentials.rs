@@ -1191,3 +1191,34 @@ async fn debug_output_never_shows_secrets() {
     let shown = format!("{chain:?}");
     assert!(!shown.contains(SOURCE_KEY), "{shown}");
 }
+
+#[tokio::test]
+async fn a_bad_car_metadata_endpoint_is_reported_as_such_without_its_password() {
+    let home = tempfile::tempdir().unwrap();
+    for (value, why) in [
+        (
+            "http://user:m3ta-pw@169.254.0.23",
+            "expected http(s)://host[:port]",
+        ),
+        (
+            "http://169.254.0.23/latest",
+            "expected http(s)://host[:port]",
+        ),
+        ("metadata.internal", "expected an http:// or https:// URL"),
+        ("http://metadata.example.com", "cleartext"),
+    ] {
+        let err = DefaultChain::builder()
+            .home(home.path())
+            .env(Env::from_map([("CAR_METADATA_ENDPOINT", value)]))
+            .system_credentials_file(None)
+            .build()
+            .provide_credentials()
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(!err.is_not_configured(), "{msg}");
+        assert!(msg.contains("CAR_METADATA_ENDPOINT: `"), "{value}: {msg}");
+        assert!(msg.contains(why), "{value}: {msg}");
+        assert!(!msg.contains("m3ta-pw"), "{msg}");
+    }
+}
