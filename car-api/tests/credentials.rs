@@ -1222,3 +1222,28 @@ async fn a_bad_car_metadata_endpoint_is_reported_as_such_without_its_password() 
         assert!(!msg.contains("m3ta-pw"), "{msg}");
     }
 }
+
+#[tokio::test]
+async fn the_role_name_stays_one_path_segment_of_the_metadata_url() {
+    let server = TestServer::start(|req| match req.path.as_str() {
+        "/latest/meta-data/cam/security-credentials/" => ok("../../user-data?x=1#y"),
+        _ => Reply {
+            status: 404,
+            body: String::new(),
+            delay: Duration::ZERO,
+        },
+    })
+    .await;
+    let _ = CvmRoleProvider::new()
+        .with_base_url(&server.base)
+        .provide_credentials()
+        .await;
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "/latest/meta-data/cam/security-credentials/",
+            "/latest/meta-data/cam/security-credentials/..%2F..%2Fuser-data%3Fx%3D1%23y",
+        ]
+    );
+}
