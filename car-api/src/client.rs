@@ -717,13 +717,18 @@ impl Client {
                 failure: Failure::MaybeSent,
             };
         }
-        let message =
-            crate::credentials::http_client::describe_via(&e, self.inner.https_proxy.as_deref());
+        // The proxy carries https only, so only then did a refused connection come from it.
+        let proxy = self
+            .inner
+            .https_proxy
+            .as_deref()
+            .filter(|_| !self.inner.endpoint.is_cleartext());
+        let message = crate::credentials::http_client::describe_via(&e, proxy);
         // A refused or failed connection means no byte of the request reached the
         // server; but a TLS set-up mistake fails the same way every time.
         let failure = if !e.is_connect() {
             Failure::MaybeSent
-        } else if message.contains("; hint: ") {
+        } else if crate::credentials::http_client::is_setup_mistake(&message) {
             Failure::Final
         } else {
             Failure::NotSent

@@ -81,6 +81,12 @@ fn hint(text: &str, proxy: Option<&str>) -> Option<String> {
         .to_string()
     } else if text.contains("Expired") && text.contains("certificate") {
         "the server's certificate has expired, or this machine's clock is wrong".to_string()
+    } else if let Some(p) = proxy.filter(|_| text.contains("Connection refused")) {
+        format!(
+            "nothing accepts connections at the proxy {}; check its address \
+             (--https-proxy, HTTPS_PROXY)",
+            crate::config::redact_userinfo(p)
+        )
     } else if text.contains("tunnel") {
         match proxy {
             Some(p) => format!(
@@ -94,6 +100,12 @@ fn hint(text: &str, proxy: Option<&str>) -> Option<String> {
         return None;
     };
     Some(format!("hint: {h}"))
+}
+
+/// True for a described failure that is the same on every attempt (TLS set-up, a
+/// proxy refusing the tunnel), so retrying cannot help.
+pub(crate) fn is_setup_mistake(message: &str) -> bool {
+    message.contains("; hint: the server") || message.contains("refused to open a tunnel")
 }
 
 fn describe_plain(err: &reqwest::Error) -> String {
@@ -161,5 +173,23 @@ pub(crate) async fn read_credentials_answer(
             "HTTP {status}: response larger than {MAX_CREDENTIALS_RESPONSE_BYTES} bytes"
         )),
         Err(ReadError::Http(e)) => Err(describe(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hint;
+
+    #[test]
+    fn a_refused_connection_names_the_proxy_only_when_one_is_in_use() {
+        let refused = "cannot connect: Connection refused (os error 111)";
+        assert_eq!(
+            hint(refused, Some("http://bob:pw@proxy.example:3128")).as_deref(),
+            Some(
+                "hint: nothing accepts connections at the proxy http://***@proxy.example:3128; \
+                 check its address (--https-proxy, HTTPS_PROXY)"
+            )
+        );
+        assert_eq!(hint(refused, None), None);
     }
 }
