@@ -455,14 +455,7 @@ impl Client {
             Error::invalid_request(None, format!("cannot encode the request: {e}"))
                 .with_action(meta.name)
         })?;
-        if let Some(site) = self.inner.site {
-            if crate::params::has_site_limited_input(meta) {
-                let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-                    Error::invalid_request(None, format!("cannot encode the request: {e}"))
-                })?;
-                check_site(meta, &value, site)?;
-            }
-        }
+        self.check_site_bytes(meta, &body)?;
         let raw = self.call_raw(meta, body).await?;
         parse_success::<O::Response>(meta, &raw)
     }
@@ -485,12 +478,30 @@ impl Client {
         parse_success::<serde_json::Value>(action, &raw)
     }
 
-    /// Signs `body` for `action` as it would be sent now, without sending it.
+    /// [`check_site`] on an encoded body, decoded only for the few actions where a
+    /// member is limited to one site.
+    fn check_site_bytes(&self, action: &'static ActionMeta, body: &[u8]) -> Result<(), Error> {
+        let Some(site) = self.inner.site else {
+            return Ok(());
+        };
+        if !crate::params::has_site_limited_input(action) {
+            return Ok(());
+        }
+        // A body that is not JSON has no members to check; the server will say so.
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(value) => check_site(action, &value, site),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Signs `body` for `action` as it would be sent now, without sending it. Members
+    /// the client's site does not publish are refused, as in a real call.
     pub async fn sign(
         &self,
         action: &'static ActionMeta,
         body: Vec<u8>,
     ) -> Result<SignedRequest, Error> {
+        self.check_site_bytes(action, &body)?;
         let creds = self
             .inner
             .credentials

@@ -158,6 +158,12 @@ async fn a_member_of_the_other_site_is_refused_before_sending() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "ClientParamsError", "{err}");
+    // And so is a dry run, which shows what would be sent.
+    let err = on(Site::Intl)
+        .sign(action, serde_json::to_vec(&body).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "ClientParamsError", "{err}");
     // The China site takes it: the call gets as far as asking for credentials.
     let err = on(Site::China).call_json(action, &body).await.unwrap_err();
     assert_eq!(err.code(), "ClientCredentialsError", "{err}");

@@ -158,7 +158,7 @@ pub enum CredentialsError {
         reason: String,
     },
     /// A remote source answered with an API error.
-    #[error("{source_name}: {code}: {message} (RequestId: {request_id})")]
+    #[error("{source_name}: {}", service_text(.code, .message, .request_id))]
     Service {
         /// The source, with its URL.
         source_name: String,
@@ -213,6 +213,19 @@ impl CredentialsError {
             expired_at: format_system_time(at),
         }
     }
+}
+
+/// `code: message (RequestId: id)`, leaving out the parts the server left empty.
+fn service_text(code: &str, message: &str, request_id: &str) -> String {
+    let mut out = code.to_owned();
+    if !message.is_empty() {
+        out.push_str(": ");
+        out.push_str(message);
+    }
+    if !request_id.is_empty() {
+        out.push_str(&format!(" (RequestId: {request_id})"));
+    }
+    out
 }
 
 fn join_attempts(attempts: &[CredentialsError]) -> String {
@@ -388,6 +401,21 @@ mod tests {
             format_system_time(system_time_from_unix(1_551_113_065)),
             "2019-02-25T16:44:25Z"
         );
+    }
+
+    #[test]
+    fn service_errors_leave_out_empty_parts() {
+        let e = |message: &str, request_id: &str| CredentialsError::Service {
+            source_name: "STS".into(),
+            code: "InternalError".into(),
+            message: message.into(),
+            request_id: request_id.into(),
+        };
+        assert_eq!(
+            e("", "r-1").to_string(),
+            "STS: InternalError (RequestId: r-1)"
+        );
+        assert_eq!(e("down", "").to_string(), "STS: InternalError: down");
     }
 
     #[test]

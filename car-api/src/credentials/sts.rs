@@ -219,9 +219,16 @@ fn parse_assume_role_response(
     };
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
     if let Some(error) = response.get("Error") {
+        let code = text(error.get("Code"));
+        if code.is_empty() {
+            return Err(CredentialsError::unavailable(
+                source,
+                format!("HTTP {status}: response has an Error without a Code"),
+            ));
+        }
         return Err(CredentialsError::Service {
             source_name: source.to_owned(),
-            code: text(error.get("Code")),
+            code,
             message: text(error.get("Message")),
             request_id: text(response.get("RequestId")),
         });
