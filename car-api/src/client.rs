@@ -338,7 +338,10 @@ impl std::fmt::Debug for SignedRequest {
         f.debug_struct("SignedRequest")
             .field("url", &self.url)
             .field("headers", &self.redacted_headers())
-            .field("body", &String::from_utf8_lossy(&self.body))
+            .field(
+                "body",
+                &crate::redact::mask_sensitive_json(&String::from_utf8_lossy(&self.body)),
+            )
             .finish()
     }
 }
@@ -378,6 +381,20 @@ mod tests {
             "TC3-HMAC-SHA256 Credential=AKID****/2026-01-01/car/tc3_request, SignedHeaders=content-type;host, Signature=** redacted **"
         );
         assert_eq!(super::redact_authorization("garbage"), "** redacted **");
+    }
+
+    #[test]
+    fn signed_request_debug_masks_sensitive_members_of_the_body() {
+        // CreateSession.ClientSession is marked sensitive in the spec.
+        let req = super::SignedRequest {
+            url: "https://car.tencentcloudapi.com/".into(),
+            headers: vec![("X-TC-Token", "tok-secret".into())],
+            body: br#"{"UserId":"u","ClientSession":"client-session-secret"}"#.to_vec(),
+        };
+        let shown = format!("{req:?}");
+        assert!(!shown.contains("client-session-secret"), "{shown}");
+        assert!(!shown.contains("tok-secret"), "{shown}");
+        assert!(shown.contains(r#"\"UserId\":\"u\""#), "{shown}");
     }
 
     #[test]
