@@ -619,7 +619,9 @@ fn metadata_handler(expired_in: i64) -> impl Fn(&Recorded) -> Reply + Send + Syn
     }
 }
 
-#[tokio::test]
+// Paused time: the refresh schedule follows tokio's clock too, so `advance` makes a
+// refresh due at once instead of sleeping through credentials' lifetime.
+#[tokio::test(start_paused = true)]
 async fn cvm_role_fetches_caches_and_refreshes() {
     let server = TestServer::start(metadata_handler(3600)).await;
     let provider = CvmRoleProvider::new().with_base_url(&server.base);
@@ -634,14 +636,21 @@ async fn cvm_role_fetches_caches_and_refreshes() {
     assert_eq!(server.count(), 2);
     assert!(server.requests().iter().all(|r| r.method == "GET"));
 
-    // Credentials close to expiry are refreshed (the role name is remembered).
-    let server = TestServer::start(metadata_handler(2)).await;
-    let provider = CvmRoleProvider::new().with_base_url(&server.base);
+    // Five minutes before expiry they are refreshed (the role name is remembered).
+    tokio::time::advance(Duration::from_secs(3600 - 300 - 5)).await;
     provider.provide_credentials().await.unwrap();
-    assert_eq!(server.count(), 2);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(server.count(), 2, "not yet due");
+    tokio::time::advance(Duration::from_secs(10)).await;
     provider.provide_credentials().await.unwrap();
-    assert_eq!(server.count(), 3);
+    assert_eq!(
+        server.count(),
+        3,
+        "due: one request, to the remembered role"
+    );
+    assert_eq!(
+        server.requests()[2].path,
+        "/latest/meta-data/cam/security-credentials/car-role"
+    );
 }
 
 /// A metadata address that accepts connections and reads requests but never answers
@@ -909,12 +918,11 @@ async fn sts_concurrent_callers_cause_one_request() {
     assert_eq!(server.count(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sts_refresh_near_expiry_is_deduplicated_across_threads() {
+#[tokio::test(start_paused = true)]
+async fn sts_refresh_near_expiry_is_deduplicated() {
     let server = TestServer::start(|_| Reply {
         status: 200,
-        // Lifetime shorter than the refresh margin: refreshed after half of it.
-        body: sts_success(unix_now() + 2),
+        body: sts_success(unix_now() + 7200),
         delay: Duration::from_millis(100),
     })
     .await;
@@ -922,7 +930,8 @@ async fn sts_refresh_near_expiry_is_deduplicated_across_threads() {
         Arc::new(StsAssumeRoleProvider::new(source(), "arn", "s").with_endpoint(&server.base));
     provider.provide_credentials().await.unwrap();
     assert_eq!(server.count(), 1);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Inside the 5-minute margin: due. Sixteen callers at once cause one refresh.
+    tokio::time::advance(Duration::from_secs(7200 - 299)).await;
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let provider = provider.clone();
