@@ -896,7 +896,8 @@ async fn sts_source_token_is_sent_and_signed() {
     );
 }
 
-#[tokio::test]
+// Paused time: the server's delay keeps the callers overlapping without real waiting.
+#[tokio::test(start_paused = true)]
 async fn sts_concurrent_callers_cause_one_request() {
     let server = TestServer::start(|_| Reply {
         status: 200,
@@ -1140,7 +1141,8 @@ async fn chain_falls_through_to_cvm_role_and_keeps_it() {
     );
 }
 
-#[tokio::test]
+// Paused time: the server's delay keeps the callers overlapping without real waiting.
+#[tokio::test(start_paused = true)]
 async fn chain_resolves_once_under_concurrency() {
     let server = TestServer::start(|_| Reply {
         status: 200,
