@@ -8,6 +8,7 @@ use serde::Deserialize;
 use tracing::Instrument;
 
 use crate::config::{Endpoint, HttpSettings, RetryConfig, Site};
+use crate::credentials::http_client::{read_limited, ReadError};
 use crate::credentials::{self, Credentials, ProvideCredentials};
 use crate::error::{Error, ErrorKind};
 use crate::meta::ActionMeta;
@@ -41,6 +42,9 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     endpoint: Endpoint,
+    // Known only for the sites' own hosts; members limited to one site are checked
+    // against it.
+    site: Option<Site>,
     region: Option<String>,
     language: Option<String>,
     credentials: Arc<dyn ProvideCredentials>,
@@ -49,6 +53,8 @@ struct Inner {
     request_client: Option<String>,
     timeout: Duration,
     max_response_bytes: usize,
+    // For error hints only.
+    https_proxy: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -76,6 +82,7 @@ pub struct ClientBuilder {
     max_response_bytes: Option<usize>,
     profile: Option<String>,
     chain: Option<credentials::DefaultChainBuilder>,
+    allow_insecure_http: bool,
 }
 
 impl ClientBuilder {
@@ -153,6 +160,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Allows plain `http://` endpoints (CAR, and STS for role profiles) on hosts that
+    /// are not loopback. Off by default: cleartext would expose the session token and,
+    /// from STS, new temporary keys to anyone on the path.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
     /// Retry policy (default: 4 attempts, jittered exponential back-off).
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
@@ -186,6 +201,9 @@ impl ClientBuilder {
         let mut profile_endpoint = None;
         if self.credentials.is_none() {
             let mut chain = self.chain.take().unwrap_or_default();
+            if self.allow_insecure_http {
+                chain = chain.allow_insecure_http(true);
+            }
             if let Some(p) = &self.profile {
                 chain = chain.profile(p.clone());
             }
@@ -198,16 +216,25 @@ impl ClientBuilder {
             if self.endpoint.is_none() && self.site.is_none() {
                 profile_endpoint = match chain.tccli_config()? {
                     Some(config) => match config.car_endpoint() {
-                        Some(e) => Some(Endpoint::parse(e).map_err(|err| {
-                            let why = err
-                                .message()
-                                .trim_start_matches("parameter endpoint: ")
-                                .to_string();
-                            Error::config(format!(
-                                "{}: car.endpoint: {why}",
-                                config.path().display()
-                            ))
-                        })?),
+                        Some(e) => {
+                            let in_file = |why: String| {
+                                Error::config(format!(
+                                    "{}: car.endpoint: {why}",
+                                    config.path().display()
+                                ))
+                            };
+                            let endpoint = Endpoint::parse(e).map_err(|err| {
+                                in_file(
+                                    err.message()
+                                        .trim_start_matches("parameter endpoint: ")
+                                        .to_string(),
+                                )
+                            })?;
+                            endpoint
+                                .check_transport(self.allow_insecure_http)
+                                .map_err(in_file)?;
+                            Some(endpoint)
+                        }
                         None => None,
                     },
                     None => None,
@@ -216,11 +243,21 @@ impl ClientBuilder {
             self.credentials = Some(Arc::new(chain));
         }
         let endpoint = match (&self.endpoint, self.site, profile_endpoint) {
-            (Some(e), _, _) => Endpoint::parse(e)?,
+            (Some(e), _, _) => {
+                let endpoint = Endpoint::parse(e)?;
+                endpoint
+                    .check_transport(self.allow_insecure_http)
+                    .map_err(|why| Error::config(format!("endpoint: {why}")))?;
+                endpoint
+            }
             (None, Some(site), _) => Endpoint::parse(site.host())?,
             (None, None, Some(e)) => e,
             (None, None, None) => Endpoint::parse(Site::default().host())?,
         };
+        if let Some(region) = &self.region {
+            credentials::check_plain_value(region)
+                .map_err(|why| Error::config(format!("region given explicitly: {why}")))?;
+        }
         if let Some(lang) = &self.language {
             if lang != "en-US" && lang != "zh-CN" {
                 return Err(Error::invalid_request(
@@ -247,9 +284,13 @@ impl ClientBuilder {
         let credentials = self
             .credentials
             .ok_or_else(|| Error::config("no credentials provider"))?;
+        let site = [Site::Intl, Site::China]
+            .into_iter()
+            .find(|s| endpoint.host().eq_ignore_ascii_case(s.host()));
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                site,
                 endpoint,
                 region: self.region,
                 language: self.language,
@@ -258,6 +299,7 @@ impl ClientBuilder {
                 limiter: self.rate_limiting.unwrap_or(true).then(RateLimiter::new),
                 request_client: self.request_client,
                 timeout: self.http.timeout,
+                https_proxy: self.http.https_proxy.clone(),
                 max_response_bytes: self
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
@@ -296,7 +338,10 @@ impl std::fmt::Debug for SignedRequest {
         f.debug_struct("SignedRequest")
             .field("url", &self.url)
             .field("headers", &self.redacted_headers())
-            .field("body", &String::from_utf8_lossy(&self.body))
+            .field(
+                "body",
+                &crate::redact::mask_sensitive_json(&String::from_utf8_lossy(&self.body)),
+            )
             .finish()
     }
 }
@@ -337,6 +382,32 @@ mod tests {
         );
         assert_eq!(super::redact_authorization("garbage"), "** redacted **");
     }
+
+    #[test]
+    fn signed_request_debug_masks_sensitive_members_of_the_body() {
+        // CreateSession.ClientSession is marked sensitive in the spec.
+        let req = super::SignedRequest {
+            url: "https://car.tencentcloudapi.com/".into(),
+            headers: vec![("X-TC-Token", "tok-secret".into())],
+            body: br#"{"UserId":"u","ClientSession":"client-session-secret"}"#.to_vec(),
+        };
+        let shown = format!("{req:?}");
+        assert!(!shown.contains("client-session-secret"), "{shown}");
+        assert!(!shown.contains("tok-secret"), "{shown}");
+        assert!(shown.contains(r#"\"UserId\":\"u\""#), "{shown}");
+    }
+
+    #[test]
+    fn a_clock_before_1970_is_an_error_not_timestamp_zero() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let err = super::unix_timestamp(UNIX_EPOCH - Duration::from_secs(1)).unwrap_err();
+        assert_eq!(err.code(), "ClientConfigError");
+        assert!(err.to_string().contains("before 1970"), "{err}");
+        assert_eq!(
+            super::unix_timestamp(UNIX_EPOCH + Duration::from_secs(1_551_113_065)).unwrap(),
+            1_551_113_065
+        );
+    }
 }
 
 #[derive(Deserialize)]
@@ -363,8 +434,19 @@ struct ApiErrorBody {
 
 /// One attempt's outcome before it is turned into a result.
 enum Attempt {
-    Answer { status: u16, body: Vec<u8> },
-    Failed { error: Error, failure: Failure },
+    Answer {
+        status: u16,
+        body: Vec<u8>,
+    },
+    /// Not followed: it would re-send the signed body and token to another host.
+    Redirect {
+        status: u16,
+        location: Option<String>,
+    },
+    Failed {
+        error: Error,
+        failure: Failure,
+    },
 }
 
 impl Client {
@@ -390,6 +472,7 @@ impl Client {
             Error::invalid_request(None, format!("cannot encode the request: {e}"))
                 .with_action(meta.name)
         })?;
+        self.check_site_bytes(meta, &body)?;
         let raw = self.call_raw(meta, body).await?;
         parse_success::<O::Response>(meta, &raw)
     }
@@ -405,23 +488,45 @@ impl Client {
             Error::invalid_request(None, format!("cannot encode the request: {e}"))
                 .with_action(action.name)
         })?;
+        if let Some(site) = self.inner.site {
+            check_site(action, params, site)?;
+        }
         let raw = self.call_raw(action, body).await?;
         parse_success::<serde_json::Value>(action, &raw)
     }
 
-    /// Signs `body` for `action` as it would be sent now, without sending it.
+    /// [`check_site`] on an encoded body, decoded only for the few actions where a
+    /// member is limited to one site.
+    fn check_site_bytes(&self, action: &'static ActionMeta, body: &[u8]) -> Result<(), Error> {
+        let Some(site) = self.inner.site else {
+            return Ok(());
+        };
+        if !crate::params::has_site_limited_input(action) {
+            return Ok(());
+        }
+        // A body that is not JSON has no members to check; the server will say so.
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(value) => check_site(action, &value, site),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Signs `body` for `action` as it would be sent now, without sending it. Members
+    /// the client's site does not publish are refused, as in a real call.
     pub async fn sign(
         &self,
         action: &'static ActionMeta,
         body: Vec<u8>,
     ) -> Result<SignedRequest, Error> {
+        self.check_site_bytes(action, &body)?;
         let creds = self
             .inner
             .credentials
             .provide_credentials()
             .await
             .map_err(|e| Error::from(e).with_action(action.name))?;
-        Ok(self.signed(action, &creds, body))
+        self.signed(action, &creds, body)
+            .map_err(|e| e.with_action(action.name))
     }
 
     fn signed(
@@ -429,11 +534,9 @@ impl Client {
         action: &'static ActionMeta,
         creds: &Credentials,
         body: Vec<u8>,
-    ) -> SignedRequest {
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+    ) -> Result<SignedRequest, Error> {
+        let timestamp = unix_timestamp(SystemTime::now())?;
+        check_header_values(creds)?;
         let inner = &self.inner;
         let mut headers = signing::tc3_headers(
             &creds.secret_id,
@@ -451,11 +554,11 @@ impl Client {
         if let Some(tag) = &inner.request_client {
             headers.push(("X-TC-RequestClient", tag.clone()));
         }
-        SignedRequest {
+        Ok(SignedRequest {
             url: inner.endpoint.url().to_string(),
             headers,
             body,
-        }
+        })
     }
 
     /// The retry loop shared by typed and JSON calls; returns the raw 200 body.
@@ -520,10 +623,21 @@ impl Client {
             Ok(c) => c,
             Err(e) => return (Err(Error::from(e)), Failure::Final),
         };
-        let signed = self.signed(action, &creds, body);
+        let signed = match self.signed(action, &creds, body) {
+            Ok(s) => s,
+            Err(e) => return (Err(e), Failure::Final),
+        };
         match self.transmit(signed).await {
             Attempt::Failed { error, failure } => (Err(error), failure),
             Attempt::Answer { status, body } => classify_answer(status, body),
+            Attempt::Redirect { status, location } => (
+                Err(Error::new(ErrorKind::InvalidResponse {
+                    status,
+                    message: redirect_message(location.as_deref()),
+                    snippet: String::new(),
+                })),
+                Failure::Final,
+            ),
         }
     }
 
@@ -534,9 +648,15 @@ impl Client {
         }
         let resp = match rb.body(req.body).send().await {
             Ok(r) => r,
-            Err(e) => return send_failure(e, self.inner.timeout),
+            Err(e) => return self.send_failure(e),
         };
         let status = resp.status().as_u16();
+        if resp.status().is_redirection() {
+            return Attempt::Redirect {
+                status,
+                location: location_of(&resp),
+            };
+        }
         match read_limited(resp, self.inner.max_response_bytes).await {
             Ok(body) => Attempt::Answer { status, body },
             Err(ReadError::TooLarge) => Attempt::Failed {
@@ -550,56 +670,112 @@ impl Client {
                 }),
                 failure: Failure::Final,
             },
-            Err(ReadError::Http(e)) => send_failure(e, self.inner.timeout),
+            Err(ReadError::Http(e)) => self.send_failure(e),
         }
     }
 }
 
-enum ReadError {
-    TooLarge,
-    Http(reqwest::Error),
+/// The `Location` of a redirect, escaped so it cannot drive a terminal.
+pub(crate) fn location_of(resp: &reqwest::Response) -> Option<String> {
+    resp.headers().get(reqwest::header::LOCATION).map(|v| {
+        String::from_utf8_lossy(v.as_bytes())
+            .escape_debug()
+            .to_string()
+    })
 }
 
-async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, ReadError> {
-    if resp.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(ReadError::TooLarge);
+pub(crate) fn redirect_message(location: Option<&str>) -> String {
+    match location {
+        Some(to) => format!(
+            "the server redirected to `{to}`; redirects are not followed, since they would \
+             send the signed request elsewhere"
+        ),
+        None => "the server answered with a redirect without a Location; redirects are not \
+                 followed"
+            .to_string(),
     }
-    let mut out = Vec::with_capacity(resp.content_length().map_or(1024, |n| n as usize));
-    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Http)? {
-        if out.len() + chunk.len() > limit {
-            return Err(ReadError::TooLarge);
+}
+
+/// Unix seconds now; a clock before 1970 cannot produce a valid signature.
+fn unix_timestamp(now: SystemTime) -> Result<i64, Error> {
+    now.duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
+        .ok_or_else(|| {
+            Error::config("the system clock is set before 1970, so requests cannot be signed")
+        })
+}
+
+/// Credentials from a custom provider are not checked at their source; a value that
+/// cannot be a header would otherwise fail as a network error and be retried.
+fn check_header_values(creds: &Credentials) -> Result<(), Error> {
+    let bad = [
+        ("SecretId", Some(creds.secret_id.as_str())),
+        ("SecretKey", Some(creds.secret_key.as_str())),
+        ("token", creds.token()),
+    ]
+    .into_iter()
+    .find_map(|(name, v)| Some((name, credentials::check_plain_value(v?).err()?)));
+    match bad {
+        Some((name, why)) => Err(Error::config(format!(
+            "the credentials provider gave a {name} that {why}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses members published on the other site only, before anything is sent.
+fn check_site(action: &ActionMeta, body: &serde_json::Value, site: Site) -> Result<(), Error> {
+    match crate::params::site_problems(action, body, site)
+        .into_iter()
+        .next()
+    {
+        Some(p) => Err(Error::invalid_request(Some(&p.path), p.reason).with_action(action.name)),
+        None => Ok(()),
+    }
+}
+
+impl Client {
+    fn send_failure(&self, e: reqwest::Error) -> Attempt {
+        if e.is_timeout() {
+            return Attempt::Failed {
+                error: Error::new(ErrorKind::Timeout {
+                    after: self.inner.timeout,
+                }),
+                failure: Failure::MaybeSent,
+            };
         }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
-}
-
-fn send_failure(e: reqwest::Error, timeout: Duration) -> Attempt {
-    if e.is_timeout() {
-        return Attempt::Failed {
-            error: Error::new(ErrorKind::Timeout { after: timeout }),
-            failure: Failure::MaybeSent,
+        // The proxy carries https only, so only then did a refused connection come from it.
+        let proxy = self
+            .inner
+            .https_proxy
+            .as_deref()
+            .filter(|_| !self.inner.endpoint.is_cleartext());
+        let message = crate::credentials::http_client::describe_via(&e, proxy);
+        // A refused or failed connection means no byte of the request reached the
+        // server; but a TLS set-up mistake fails the same way every time.
+        let failure = if !e.is_connect() {
+            Failure::MaybeSent
+        } else if crate::credentials::http_client::is_setup_mistake(&message) {
+            Failure::Final
+        } else {
+            Failure::NotSent
         };
-    }
-    // A refused or failed connection means no byte of the request reached the server.
-    let failure = if e.is_connect() {
-        Failure::NotSent
-    } else {
-        Failure::MaybeSent
-    };
-    let message = crate::credentials::http_client::describe(&e);
-    Attempt::Failed {
-        error: Error::new(ErrorKind::Transport {
-            message,
-            source: Some(Box::new(e.without_url())),
-        }),
-        failure,
+        Attempt::Failed {
+            error: Error::new(ErrorKind::Transport {
+                message,
+                source: Some(Box::new(e.without_url())),
+            }),
+            failure,
+        }
     }
 }
 
+/// The start of a body for error messages, with sensitive members' values masked.
 fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(120)]);
-    text.chars()
+    crate::redact::mask_sensitive_json(&text)
+        .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()
         .trim()
@@ -608,6 +784,18 @@ fn snippet(body: &[u8]) -> String {
 
 fn classify_answer(status: u16, body: Vec<u8>) -> (Result<Vec<u8>, Error>, Failure) {
     if status != 200 {
+        // Some gateways answer a proper API error with a 4xx/5xx status; its code is
+        // the truth, not the status.
+        if let Some(error) = api_error_in(&body) {
+            let failure = if error.is_throttling() {
+                Failure::Throttled
+            } else if status >= 500 {
+                Failure::MaybeSent
+            } else {
+                Failure::Final
+            };
+            return (Err(error), failure);
+        }
         let failure = if status >= 500 {
             Failure::MaybeSent
         } else {
@@ -629,7 +817,7 @@ fn classify_answer(status: u16, body: Vec<u8>) -> (Result<Vec<u8>, Error>, Failu
                     body.len()
                 )
             } else {
-                format!("the response is not valid JSON: {e}")
+                format!("the response is not valid JSON: {}", serde_problem(&e))
             };
             return (
                 Err(Error::new(ErrorKind::InvalidResponse {
@@ -662,15 +850,65 @@ fn classify_answer(status: u16, body: Vec<u8>) -> (Result<Vec<u8>, Error>, Failu
             };
             (Err(error), failure)
         }
-        Ok(_) => (Ok(body), Failure::Final),
-        Err(e) => {
+        Ok(ErrorProbe {
+            request_id: Some(id),
+            ..
+        }) if !id.is_empty() => (Ok(body), Failure::Final),
+        Ok(_) => {
             let error = Error::new(ErrorKind::InvalidResponse {
                 status,
-                message: format!("the `Response` object is malformed: {e}"),
+                message: "the `Response` object has no `RequestId`".into(),
                 snippet: snippet(&body),
             });
             (Err(error), Failure::Final)
         }
+        Err(e) => {
+            let error = Error::new(ErrorKind::InvalidResponse {
+                status,
+                message: format!("the `Response` object is malformed: {}", serde_problem(&e)),
+                snippet: snippet(&body),
+            });
+            (Err(error), Failure::Final)
+        }
+    }
+}
+
+/// An API error envelope with a code, whatever the HTTP status.
+fn api_error_in(body: &[u8]) -> Option<Error> {
+    let envelope: Envelope<'_> = serde_json::from_slice(body).ok()?;
+    let probe: ErrorProbe = serde_json::from_str(envelope.response?.get()).ok()?;
+    let err = probe.error.filter(|e| !e.code.is_empty())?;
+    Some(Error::api(err.code.as_str(), err.message, probe.request_id))
+}
+
+/// serde's message without the values it may quote (a malformed member can be a
+/// secret): the kind of problem, the expectation and the position.
+fn serde_problem(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let msg = full
+        .rsplit_once(" at line ")
+        .map_or(full.as_str(), |(m, _)| m);
+    let at = format!("at line {} column {}", e.line(), e.column());
+    for kind in [
+        "invalid type",
+        "invalid value",
+        "invalid length",
+        "unknown variant",
+    ] {
+        if msg.starts_with(kind) {
+            return match msg.rsplit_once(", expected ") {
+                Some((_, expected)) => format!("{kind} {at}, expected {expected}"),
+                None => format!("{kind} {at}"),
+            };
+        }
+    }
+    if msg.starts_with("missing field") || msg.starts_with("duplicate field") {
+        return format!("{msg} {at}");
+    }
+    match e.classify() {
+        serde_json::error::Category::Syntax => format!("syntax error {at}"),
+        serde_json::error::Category::Eof => format!("unexpected end {at}"),
+        _ => format!("unexpected data {at}"),
     }
 }
 
@@ -699,7 +937,7 @@ fn parse_success<T: DeserializeOwned>(
     let env: Envelope<'_> = serde_json::from_slice(body).map_err(|e| {
         Error::new(ErrorKind::InvalidResponse {
             status: 200,
-            message: e.to_string(),
+            message: serde_problem(&e),
             snippet: snippet(body),
         })
     })?;
@@ -710,7 +948,11 @@ fn parse_success<T: DeserializeOwned>(
             .and_then(|p| p.request_id);
         Error::new(ErrorKind::InvalidResponse {
             status: 200,
-            message: format!("the response does not match {}Response: {e}", action.name),
+            message: format!(
+                "the response does not match {}Response: {}",
+                action.name,
+                serde_problem(&e)
+            ),
             snippet: snippet(body),
         })
         .with_action(action.name)

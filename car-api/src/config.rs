@@ -90,15 +90,44 @@ impl Endpoint {
 
     /// True for `localhost` and loopback addresses.
     pub fn is_loopback(&self) -> bool {
-        let name = match self.host.rsplit_once(':') {
-            Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
-            _ => self.host.as_str(),
-        };
-        name == "localhost"
+        let name = self.host_name();
+        name.eq_ignore_ascii_case("localhost")
             || name
-                .trim_matches(['[', ']'])
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// True when requests go out unencrypted (`http://`).
+    pub fn is_cleartext(&self) -> bool {
+        self.url.starts_with("http://")
+    }
+
+    /// The host without port or IPv6 brackets.
+    pub(crate) fn host_name(&self) -> &str {
+        let name = match self.host.rsplit_once(':') {
+            Some((h, port))
+                if port.chars().all(|c| c.is_ascii_digit())
+                    && (!self.host.starts_with('[') || h.ends_with(']')) =>
+            {
+                h
+            }
+            _ => self.host.as_str(),
+        };
+        name.trim_start_matches('[').trim_end_matches(']')
+    }
+
+    /// Refuses cleartext to anything but loopback unless `insecure_ok`: a signed
+    /// request carries the session token, and STS answers carry new keys.
+    pub(crate) fn check_transport(&self, insecure_ok: bool) -> Result<(), String> {
+        if !self.is_cleartext() || insecure_ok || self.is_loopback() {
+            return Ok(());
+        }
+        Err(format!(
+            "`{}` is plain http:// to a host that is not loopback, so credentials would \
+             travel in cleartext; use https://, or opt in explicitly with \
+             allow_insecure_http(true) (car: --insecure-http)",
+            self.url
+        ))
     }
 }
 
@@ -162,11 +191,16 @@ impl HttpSettings {
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .user_agent(concat!("car-api-rust/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
             .use_rustls_tls();
         match &self.https_proxy {
             Some(p) => {
                 let proxy = reqwest::Proxy::https(p).map_err(|e| {
-                    Error::config(format!("https proxy `{p}` is not a usable URL: {e}"))
+                    Error::config(format!(
+                        "https proxy `{}` is not a usable URL ({})",
+                        redact_userinfo(p),
+                        crate::credentials::http_client::describe(&e)
+                    ))
                 })?;
                 b = b.proxy(proxy);
             }
@@ -199,9 +233,60 @@ impl HttpSettings {
     }
 }
 
+/// A URL with any `user:password@` part replaced, safe to show in messages.
+pub(crate) fn redact_userinfo(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let authority_end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    match url[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
+        None => url.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn userinfo_is_hidden() {
+        assert_eq!(
+            redact_userinfo("http://bob:s3cret@proxy.example:3128"),
+            "http://***@proxy.example:3128"
+        );
+        assert_eq!(redact_userinfo("bob:s3cret@proxy:1/x@y"), "***@proxy:1/x@y");
+        assert_eq!(redact_userinfo("http://proxy:1"), "http://proxy:1");
+    }
+
+    #[test]
+    fn cleartext_only_to_loopback_unless_opted_in() {
+        for ok in [
+            "http://127.0.0.1:80",
+            "http://localhost:9",
+            "http://[::1]:8",
+            "https://gw.example",
+        ] {
+            assert_eq!(
+                Endpoint::parse(ok).unwrap().check_transport(false),
+                Ok(()),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "http://10.0.0.8:80",
+            "http://gw.example",
+            "http://127.0.0.1.nip.io:80",
+        ] {
+            let e = Endpoint::parse(bad).unwrap();
+            let msg = e.check_transport(false).unwrap_err();
+            assert!(
+                msg.contains("cleartext") && msg.contains("allow_insecure_http"),
+                "{msg}"
+            );
+            assert_eq!(e.check_transport(true), Ok(()));
+        }
+    }
 
     #[test]
     fn endpoints_parse() {

@@ -64,8 +64,8 @@ impl Error {
         self
     }
 
-    /// An API error, as the server would send it (used by servers and tests too).
-    pub fn api(
+    /// An API error, as the server sent it.
+    pub(crate) fn api(
         code: impl Into<ErrorCode>,
         message: impl Into<String>,
         request_id: Option<String>,
@@ -169,7 +169,12 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code(), self.message())?;
+        let message = self.message();
+        if message.is_empty() {
+            f.write_str(self.code())?;
+        } else {
+            write!(f, "{}: {message}", self.code())?;
+        }
         if let Some(id) = &self.request_id {
             write!(f, " (RequestId: {id})")?;
         }

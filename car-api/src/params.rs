@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::config::Site;
 use crate::meta::{ActionMeta, MemberMeta, Shape};
 
 /// One thing wrong with a request body.
@@ -176,6 +177,104 @@ fn check_value(shape: &Shape, v: &Value, path: &str, out: &mut Vec<ParamProblem>
     }
 }
 
+/// A member sent to a site that does not publish it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteProblem {
+    /// Where, e.g. `ApplicationCategory`.
+    pub path: String,
+    /// Why, naming both sites.
+    pub reason: String,
+}
+
+/// True when some input member, at any depth, is missing from a site that publishes the
+/// action; lets callers skip [`site_problems`] for the many actions where nothing can
+/// be wrong.
+pub fn has_site_limited_input(action: &ActionMeta) -> bool {
+    fn limited(action: &ActionMeta, members: &[MemberMeta], depth: usize) -> bool {
+        members.iter().any(|m| {
+            (action.sites.intl && !m.sites.intl)
+                || (action.sites.cn && !m.sites.cn)
+                || (depth < 8
+                    && object_name(&m.shape).is_some_and(|n| {
+                        crate::meta::type_meta(n)
+                            .is_some_and(|t| limited(action, t.members, depth + 1))
+                    }))
+        })
+    }
+    limited(action, action.input, 0)
+}
+
+fn object_name(shape: &Shape) -> Option<&'static str> {
+    match shape {
+        Shape::Object(n) => Some(n),
+        Shape::List(inner) => object_name(inner),
+        _ => None,
+    }
+}
+
+/// Members of `body` that `site` does not publish although it publishes the action
+/// (the spec's per-member `sites`). Whole actions are not refused: both sites accept
+/// the same protocol, and the China site's SDKs merely list fewer actions.
+pub fn site_problems(action: &ActionMeta, body: &Value, site: Site) -> Vec<SiteProblem> {
+    let mut out = Vec::new();
+    let action_published = match site {
+        Site::Intl => action.sites.intl,
+        Site::China => action.sites.cn,
+    };
+    if action_published {
+        site_members(action.input, body, "", site, &mut out);
+    }
+    out
+}
+
+fn site_members(
+    members: &[MemberMeta],
+    value: &Value,
+    prefix: &str,
+    site: Site,
+    out: &mut Vec<SiteProblem>,
+) {
+    let Value::Object(map) = value else { return };
+    for m in members {
+        let Some(v) = map.get(m.wire_name).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let path = join(prefix, m.wire_name);
+        let published = match site {
+            Site::Intl => m.sites.intl,
+            Site::China => m.sites.cn,
+        };
+        if !published {
+            let (here, there) = match site {
+                Site::Intl => ("the international site", "the China site"),
+                Site::China => ("the China site", "the international site"),
+            };
+            out.push(SiteProblem {
+                reason: format!("exists only on {there}, and this client talks to {here}"),
+                path,
+            });
+            continue;
+        }
+        site_value(&m.shape, v, &path, site, out);
+    }
+}
+
+fn site_value(shape: &Shape, v: &Value, path: &str, site: Site, out: &mut Vec<SiteProblem>) {
+    match (shape, v) {
+        (Shape::Object(name), Value::Object(_)) => {
+            if let Some(t) = crate::meta::type_meta(name) {
+                site_members(t.members, v, path, site, out);
+            }
+        }
+        (Shape::List(inner), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                site_value(inner, item, &format!("{path}[{i}]"), site, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The closest candidate by edit distance (case-insensitive), if it is close enough to
 /// be a plausible typo.
 pub fn suggest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
@@ -282,6 +381,27 @@ mod tests {
             p,
             vec!["the request must be a JSON object, got an array".to_string()]
         );
+    }
+
+    #[test]
+    fn site_limited_members_are_named_with_the_reason() {
+        // The spec (from the China site's API page) lists ApplicationCategory for
+        // DescribeConcurrentCount on the China site only.
+        let action = crate::meta::action("DescribeConcurrentCount").unwrap();
+        assert!(has_site_limited_input(action));
+        assert!(!has_site_limited_input(
+            crate::meta::action("DescribeApplicationList").unwrap()
+        ));
+        let body = json!({"ApplicationCategory": "Game", "ProjectId": "cap-1"});
+        let p = site_problems(action, &body, Site::Intl);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "ApplicationCategory");
+        assert_eq!(
+            p[0].reason,
+            "exists only on the China site, and this client talks to the international site"
+        );
+        assert!(site_problems(action, &body, Site::China).is_empty());
+        assert!(site_problems(action, &json!({"ProjectId": "cap-1"}), Site::Intl).is_empty());
     }
 
     #[test]

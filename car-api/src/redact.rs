@@ -44,3 +44,124 @@ impl Presence for str {
         true
     }
 }
+
+/// Wire names of every member the spec marks sensitive, in any action or type.
+fn sensitive_names() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let actions = crate::metadata::ACTIONS
+            .iter()
+            .flat_map(|a| a.input.iter().chain(a.output.iter()));
+        let types = crate::metadata::TYPES.iter().flat_map(|t| t.members.iter());
+        let mut names: Vec<&'static str> = actions
+            .chain(types)
+            .filter(|m| m.sensitive)
+            .map(|m| m.wire_name)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    })
+}
+
+const MASK: &str = "** redacted **";
+
+/// Masks the values of sensitive members in (possibly truncated or malformed) JSON
+/// text, so a snippet of a response can be shown. Keys written with escapes are
+/// treated as sensitive, since they could spell a sensitive name.
+pub(crate) fn mask_sensitive_json(text: &str) -> String {
+    let names = sensitive_names();
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let (end, escaped) = string_end(bytes, i + 1);
+        let key = &text[i + 1..end.min(bytes.len())];
+        let mut j = end + 1;
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        let is_key = j < bytes.len() && bytes[j] == b':';
+        if !(is_key && (escaped || names.contains(&key))) {
+            i = end + 1;
+            continue;
+        }
+        j += 1;
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        let value_end = if j < bytes.len() && bytes[j] == b'"' {
+            (string_end(bytes, j + 1).0 + 1).min(bytes.len())
+        } else {
+            bytes[j..]
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']'))
+                .map_or(bytes.len(), |p| j + p)
+        };
+        if value_end > j {
+            out.push_str(&text[copied..j]);
+            out.push('"');
+            out.push_str(MASK);
+            out.push('"');
+            copied = value_end;
+        }
+        i = value_end.max(j);
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// The index of the closing quote of a JSON string whose content starts at `start`
+/// (`bytes.len()` when it is cut off), and whether it holds escapes.
+fn string_end(bytes: &[u8], start: usize) -> (usize, bool) {
+    let mut escaped = false;
+    let mut k = start;
+    while k < bytes.len() {
+        match bytes[k] {
+            b'\\' => {
+                escaped = true;
+                k += 2;
+            }
+            b'"' => return (k, escaped),
+            _ => k += 1,
+        }
+    }
+    (bytes.len(), escaped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensitive_values_are_masked_also_when_cut_off() {
+        assert!(sensitive_names().contains(&"SecretKey"));
+        assert!(sensitive_names().contains(&"SessionToken"));
+        let whole = r#"{"Response":{"SecretID":"AKIDx","SecretKey" : "k3y", "SessionToken":"tok","RequestId":"r"}}"#;
+        assert_eq!(
+            mask_sensitive_json(whole),
+            r#"{"Response":{"SecretID":"AKIDx","SecretKey" : "** redacted **", "SessionToken":"** redacted **","RequestId":"r"}}"#
+        );
+        let cut = r#"{"Response":{"SecretKey":"k3y-partial"#;
+        assert_eq!(
+            mask_sensitive_json(cut),
+            r#"{"Response":{"SecretKey":"** redacted **""#
+        );
+        let odd = r#"{"Secret\u004bey":"k3y","SessionToken":12345}"#;
+        let masked = mask_sensitive_json(odd);
+        assert!(
+            !masked.contains("k3y") && !masked.contains("12345"),
+            "{masked}"
+        );
+        let escaped_value = r#"{"SecretKey":"a\"b k3y","X":1}"#;
+        assert_eq!(
+            mask_sensitive_json(escaped_value),
+            r#"{"SecretKey":"** redacted **","X":1}"#
+        );
+    }
+}

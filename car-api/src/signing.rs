@@ -129,10 +129,11 @@ impl Signature {
 
 impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Leaves out the SecretId, which credentials' Debug output masks too.
+        // Like `SignedRequest`'s: no SecretId, and no signature, which would authorise
+        // replaying the request for a few minutes.
         f.debug_struct("Signature")
             .field("credential_scope", &self.credential_scope())
-            .field("signature", &self.signature())
+            .field("signature", &"** redacted **")
             .field("hashed_payload", &self.hashed_payload())
             .field("hashed_canonical_request", &self.hashed_canonical_request())
             .finish()
@@ -342,10 +343,17 @@ fn derive_signing_key(secret_key: &str, date: &[u8; 10], service: &str) -> [u8; 
     hmac_once(&k_service, b"tc3_request")
 }
 
+/// HMAC-SHA256 keyed as RFC 2104 says: a key longer than the 64-byte block is hashed,
+/// then the key is zero-padded to the block. Done here, the key always has the exact
+/// block size and no fallible constructor is needed.
 fn new_hmac(key: &[u8]) -> HmacSha256 {
-    // HMAC accepts keys of any length, so this cannot fail; the fallback keeps it panic-free.
-    HmacSha256::new_from_slice(key)
-        .unwrap_or_else(|_| <HmacSha256 as Mac>::new(&Default::default()))
+    let mut block = hmac::digest::Key::<HmacSha256>::default();
+    if key.len() > block.len() {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    <HmacSha256 as hmac::digest::KeyInit>::new(&block)
 }
 
 fn hmac_once(key: &[u8], msg: &[u8]) -> [u8; 32] {

@@ -187,3 +187,18 @@ fn unusable_profile_endpoint_is_a_configuration_error_naming_the_file() {
         .unwrap();
     assert_eq!(client.endpoint().host(), "car.tencentcloudapi.com");
 }
+
+#[test]
+fn an_unusable_proxy_url_is_not_echoed_with_its_password() {
+    for proxy in ["http://bob:pr0xy-pa55@bad host:3128", "bob:pr0xy-pa55@[::1"] {
+        let err = Client::builder()
+            .credentials(car_api::credentials::Credentials::new("a", "b"))
+            .https_proxy(proxy)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.code(), "ClientConfigError", "{err}");
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("pr0xy-pa55"), "{shown}");
+        assert!(shown.contains("***@"), "{shown}");
+    }
+}

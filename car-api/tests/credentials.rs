@@ -145,14 +145,6 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<Recorded> {
     })
 }
 
-/// A loopback URL where nothing listens.
-async fn closed_port_url() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}")
-}
-
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -469,30 +461,56 @@ async fn tccli_config_region_and_endpoints() {
 }
 
 #[cfg(unix)]
+#[cfg(unix)]
 #[tokio::test]
-async fn world_readable_credential_file_warns_but_works() {
+async fn credential_file_open_to_group_or_others_warns_but_works() {
     use std::os::unix::fs::PermissionsExt;
+    // Group-only bits matter as much as world bits: the whole of 0o077 is checked.
+    for mode in [0o644, 0o640, 0o620, 0o604, 0o610] {
+        let home = tempfile::tempdir().unwrap();
+        let path = tccli_credential(
+            home.path(),
+            "default",
+            json!({"secretId": SOURCE_ID, "secretKey": SOURCE_KEY}),
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+
+        let captured = Arc::new(Mutex::new(Vec::<String>::new()));
+        let _guard = tracing::subscriber::set_default(CaptureWarnings(captured.clone()));
+        let c = TccliProfileProvider::new(home.path(), "default")
+            .provide_credentials()
+            .await
+            .unwrap();
+        assert_eq!(c.secret_id, SOURCE_ID);
+        let warnings = captured.lock().unwrap().clone();
+        let expected = format!(
+            "credential file {} is accessible by group or others (mode {mode:03o})",
+            path.display()
+        );
+        assert!(
+            warnings.iter().any(|w| w.contains(&expected)),
+            "{mode:o}: {warnings:?}"
+        );
+        assert!(warnings.iter().all(|w| !w.contains(SOURCE_KEY)));
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn private_credential_file_gives_no_warning() {
     let home = tempfile::tempdir().unwrap();
-    let path = tccli_credential(
+    tccli_credential(
         home.path(),
         "default",
         json!({"secretId": SOURCE_ID, "secretKey": SOURCE_KEY}),
     );
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-
     let captured = Arc::new(Mutex::new(Vec::<String>::new()));
     let _guard = tracing::subscriber::set_default(CaptureWarnings(captured.clone()));
-    let c = TccliProfileProvider::new(home.path(), "default")
+    TccliProfileProvider::new(home.path(), "default")
         .provide_credentials()
         .await
         .unwrap();
-    assert_eq!(c.secret_id, SOURCE_ID);
-    let warnings = captured.lock().unwrap().clone();
-    assert!(
-        warnings.iter().any(|w| w.contains("readable by all users") && w.contains(&path.display().to_string())),
-        "{warnings:?}"
-    );
-    assert!(warnings.iter().all(|w| !w.contains(SOURCE_KEY)));
+    assert_eq!(captured.lock().unwrap().clone(), Vec::<String>::new());
 }
 
 /// Records WARN events as text (message plus fields).
@@ -601,7 +619,9 @@ fn metadata_handler(expired_in: i64) -> impl Fn(&Recorded) -> Reply + Send + Syn
     }
 }
 
-#[tokio::test]
+// Paused time: the refresh schedule follows tokio's clock too, so `advance` makes a
+// refresh due at once instead of sleeping through credentials' lifetime.
+#[tokio::test(start_paused = true)]
 async fn cvm_role_fetches_caches_and_refreshes() {
     let server = TestServer::start(metadata_handler(3600)).await;
     let provider = CvmRoleProvider::new().with_base_url(&server.base);
@@ -616,28 +636,173 @@ async fn cvm_role_fetches_caches_and_refreshes() {
     assert_eq!(server.count(), 2);
     assert!(server.requests().iter().all(|r| r.method == "GET"));
 
-    // Credentials close to expiry are refreshed (the role name is remembered).
-    let server = TestServer::start(metadata_handler(2)).await;
-    let provider = CvmRoleProvider::new().with_base_url(&server.base);
+    // Five minutes before expiry they are refreshed (the role name is remembered).
+    tokio::time::advance(Duration::from_secs(3600 - 300 - 5)).await;
     provider.provide_credentials().await.unwrap();
-    assert_eq!(server.count(), 2);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(server.count(), 2, "not yet due");
+    tokio::time::advance(Duration::from_secs(10)).await;
     provider.provide_credentials().await.unwrap();
-    assert_eq!(server.count(), 3);
+    assert_eq!(
+        server.count(),
+        3,
+        "due: one request, to the remembered role"
+    );
+    assert_eq!(
+        server.requests()[2].path,
+        "/latest/meta-data/cam/security-credentials/car-role"
+    );
 }
 
-#[tokio::test]
-async fn cvm_role_unreachable_is_skipped_quickly() {
-    let base = closed_port_url().await;
+/// A metadata address that accepts connections and reads requests but never answers
+/// (the kernel completes the handshake for a held listener).
+async fn silent_metadata() -> (String, Arc<Mutex<Vec<Recorded>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut stream, _)) = listener.accept().await {
+            if let Some(request) = read_request(&mut stream).await {
+                log.lock().unwrap().push(request);
+            }
+            held.push(stream);
+        }
+    });
+    (base, seen)
+}
+
+// Paused tokio time: the clock jumps to the next timer whenever the runtime is idle,
+// so the elapsed time is the timeout the code set, measured exactly and without waiting.
+#[tokio::test(start_paused = true)]
+async fn cvm_role_probe_gives_up_after_one_second_when_nothing_answers() {
+    let (base, seen) = silent_metadata().await;
+    let started = tokio::time::Instant::now();
     let err = CvmRoleProvider::new()
         .with_base_url(&base)
         .provide_credentials()
         .await
         .unwrap_err();
+    let elapsed = started.elapsed();
     assert!(err.is_not_configured(), "{err}");
     assert!(
         err.to_string().contains("metadata service not reachable"),
         "{err}"
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.len(),
+        1,
+        "the probe reached the server and got no answer"
+    );
+    assert_eq!(seen[0].path, "/latest/meta-data/cam/security-credentials/");
+    assert_eq!(elapsed, car_api::credentials::METADATA_PROBE_TIMEOUT);
+    assert_eq!(elapsed, Duration::from_secs(1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_chain_probes_the_metadata_service_only_when_nothing_else_has_credentials() {
+    let (base, seen) = silent_metadata().await;
+    let home = tempfile::tempdir().unwrap();
+    let chain = |env: Env| {
+        DefaultChain::builder()
+            .home(home.path())
+            .env(env)
+            .system_credentials_file(None)
+            .metadata_base_url(base.clone())
+            .build()
+    };
+    chain(Env::from_map([
+        ("TENCENTCLOUD_SECRET_ID", SOURCE_ID),
+        ("TENCENTCLOUD_SECRET_KEY", SOURCE_KEY),
+    ]))
+    .provide_credentials()
+    .await
+    .unwrap();
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "keys in the environment: no probe"
+    );
+
+    let started = tokio::time::Instant::now();
+    let err = chain(empty_env()).provide_credentials().await.unwrap_err();
+    assert!(matches!(err, CredentialsError::NoneFound { .. }), "{err}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert!(
+        started.elapsed() <= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn credential_answers_larger_than_64_kib_are_refused() {
+    let padding = "x".repeat(70 * 1024);
+    let big = json!({"Response": {"Padding": padding, "RequestId": "r"}}).to_string();
+    let big_metadata = big.clone();
+    let metadata = TestServer::start(move |_| ok(big_metadata.clone())).await;
+    let err = CvmRoleProvider::new()
+        .with_base_url(&metadata.base)
+        .with_role_name("r")
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("response larger than 65536 bytes"),
+        "{err}"
+    );
+
+    let sts = TestServer::start(move |_| ok(big.clone())).await;
+    let err = StsAssumeRoleProvider::new(source(), "qcs::cam::uin/1:roleName/r", "s")
+        .with_endpoint(&sts.base)
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("response larger than 65536 bytes"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn whitespace_in_keys_is_a_credentials_error_naming_the_source() {
+    let err = EnvProvider::with_env(Env::from_map([
+        ("TENCENTCLOUD_SECRET_ID", "AKID x"),
+        ("TENCENTCLOUD_SECRET_KEY", "k"),
+    ]))
+    .provide_credentials()
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "environment: TENCENTCLOUD_SECRET_ID contains a space at character 5 of 6"
+    );
+
+    let home = tempfile::tempdir().unwrap();
+    let path = tccli_credential(
+        home.path(),
+        "default",
+        json!({"secretId": SOURCE_ID, "secretKey": "key\n"}),
+    );
+    let err = TccliProfileProvider::new(home.path(), "default")
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "tccli profile file {}: \"secretKey\" contains a line break at character 4 of 4",
+            path.display()
+        )
+    );
+
+    let err = StaticProvider::new(Credentials::new("AKID", "k").with_token("t\u{1b}"))
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "explicit credentials: token contains control character U+001B at character 2 of 2"
     );
 }
 
@@ -731,7 +896,8 @@ async fn sts_source_token_is_sent_and_signed() {
     );
 }
 
-#[tokio::test]
+// Paused time: the server's delay keeps the callers overlapping without real waiting.
+#[tokio::test(start_paused = true)]
 async fn sts_concurrent_callers_cause_one_request() {
     let server = TestServer::start(|_| Reply {
         status: 200,
@@ -753,12 +919,11 @@ async fn sts_concurrent_callers_cause_one_request() {
     assert_eq!(server.count(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sts_refresh_near_expiry_is_deduplicated_across_threads() {
+#[tokio::test(start_paused = true)]
+async fn sts_refresh_near_expiry_is_deduplicated() {
     let server = TestServer::start(|_| Reply {
         status: 200,
-        // Lifetime shorter than the refresh margin: refreshed after half of it.
-        body: sts_success(unix_now() + 2),
+        body: sts_success(unix_now() + 7200),
         delay: Duration::from_millis(100),
     })
     .await;
@@ -766,7 +931,8 @@ async fn sts_refresh_near_expiry_is_deduplicated_across_threads() {
         Arc::new(StsAssumeRoleProvider::new(source(), "arn", "s").with_endpoint(&server.base));
     provider.provide_credentials().await.unwrap();
     assert_eq!(server.count(), 1);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Inside the 5-minute margin: due. Sixteen callers at once cause one refresh.
+    tokio::time::advance(Duration::from_secs(7200 - 299)).await;
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let provider = provider.clone();
@@ -901,10 +1067,10 @@ async fn chain_order_explicit_env_tccli_ini() {
     assert_eq!(id(isolated_chain(home.path()).build()).await, "AKIDini");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn chain_reports_every_source_when_nothing_is_found() {
     let home = tempfile::tempdir().unwrap();
-    let metadata = closed_port_url().await;
+    let (metadata, _seen) = silent_metadata().await;
     let chain = DefaultChain::builder()
         .home(home.path())
         .env(empty_env())
@@ -975,7 +1141,8 @@ async fn chain_falls_through_to_cvm_role_and_keeps_it() {
     );
 }
 
-#[tokio::test]
+// Paused time: the server's delay keeps the callers overlapping without real waiting.
+#[tokio::test(start_paused = true)]
 async fn chain_resolves_once_under_concurrency() {
     let server = TestServer::start(|_| Reply {
         status: 200,
@@ -1034,4 +1201,60 @@ async fn debug_output_never_shows_secrets() {
     chain.provide_credentials().await.unwrap();
     let shown = format!("{chain:?}");
     assert!(!shown.contains(SOURCE_KEY), "{shown}");
+}
+
+#[tokio::test]
+async fn a_bad_car_metadata_endpoint_is_reported_as_such_without_its_password() {
+    let home = tempfile::tempdir().unwrap();
+    for (value, why) in [
+        (
+            "http://user:m3ta-pw@169.254.0.23",
+            "expected http(s)://host[:port]",
+        ),
+        (
+            "http://169.254.0.23/latest",
+            "expected http(s)://host[:port]",
+        ),
+        ("metadata.internal", "expected an http:// or https:// URL"),
+        ("http://metadata.example.com", "cleartext"),
+    ] {
+        let err = DefaultChain::builder()
+            .home(home.path())
+            .env(Env::from_map([("CAR_METADATA_ENDPOINT", value)]))
+            .system_credentials_file(None)
+            .build()
+            .provide_credentials()
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(!err.is_not_configured(), "{msg}");
+        assert!(msg.contains("CAR_METADATA_ENDPOINT: `"), "{value}: {msg}");
+        assert!(msg.contains(why), "{value}: {msg}");
+        assert!(!msg.contains("m3ta-pw"), "{msg}");
+    }
+}
+
+#[tokio::test]
+async fn the_role_name_stays_one_path_segment_of_the_metadata_url() {
+    let server = TestServer::start(|req| match req.path.as_str() {
+        "/latest/meta-data/cam/security-credentials/" => ok("../../user-data?x=1#y"),
+        _ => Reply {
+            status: 404,
+            body: String::new(),
+            delay: Duration::ZERO,
+        },
+    })
+    .await;
+    let _ = CvmRoleProvider::new()
+        .with_base_url(&server.base)
+        .provide_credentials()
+        .await;
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "/latest/meta-data/cam/security-credentials/",
+            "/latest/meta-data/cam/security-credentials/..%2F..%2Fuser-data%3Fx%3D1%23y",
+        ]
+    );
 }

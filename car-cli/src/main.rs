@@ -19,6 +19,10 @@ use serde_json::Value;
 use exit::{print_stdout, Failure, Status};
 
 fn main() -> ExitCode {
+    // Shown on every run, with or without -v: the user has to fix the file.
+    car_api::credentials::set_warning_handler(|w| {
+        exit::print_stderr(&format!("warning: {w}\n"));
+    });
     let (args, scan) = match collect_args() {
         Ok(args) => {
             let scan = cli::scan(&args);

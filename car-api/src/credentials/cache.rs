@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Mutex, RwLock};
+use tokio::time::Instant;
 
 use super::{Credentials, CredentialsError};
 
@@ -20,7 +21,10 @@ pub(crate) struct RefreshCache {
 #[derive(Debug, Clone)]
 struct Cached {
     credentials: Credentials,
-    refresh_at: Option<SystemTime>,
+    // Due when either clock says so: the wall clock (which the expiry is written in)
+    // and tokio's monotonic one, which also keeps time across wall-clock jumps and can
+    // be paused and advanced in tests.
+    refresh_at: Option<(SystemTime, Instant)>,
 }
 
 impl RefreshCache {
@@ -61,7 +65,11 @@ impl RefreshCache {
                 if let Some(at) = credentials.expires_at.filter(|at| *at <= now) {
                     return Err(CredentialsError::expired(source_name, at));
                 }
-                let refresh_at = credentials.expires_at.map(|at| self.refresh_time(now, at));
+                let refresh_at = credentials.expires_at.map(|at| {
+                    let wall = self.refresh_time(now, at);
+                    let wait = wall.duration_since(now).unwrap_or(Duration::ZERO);
+                    (wall, Instant::now() + wait)
+                });
                 *self.state.write().await = Some(Cached {
                     credentials: credentials.clone(),
                     refresh_at,
@@ -90,7 +98,7 @@ impl RefreshCache {
         let state = self.state.read().await;
         let cached = state.as_ref()?;
         match cached.refresh_at {
-            Some(at) if at <= now => None,
+            Some((wall, monotonic)) if wall <= now || monotonic <= Instant::now() => None,
             _ => Some(cached.credentials.clone()),
         }
     }
@@ -129,20 +137,38 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
-    #[tokio::test]
+    // Paused time: `advance` moves tokio's clock at once, no waiting.
+    #[tokio::test(start_paused = true)]
     async fn refreshes_inside_margin() {
         // With a margin longer than the whole lifetime, refresh happens halfway.
         let cache = RefreshCache::new(Duration::from_secs(300));
         let calls = AtomicUsize::new(0);
         let fetch = || async {
             calls.fetch_add(1, Ordering::SeqCst);
-            Ok(Credentials::new("id", "key")
-                .with_expiry(SystemTime::now() + Duration::from_millis(1000)))
+            Ok(creds_expiring_in(100))
         };
         cache.get_or_refresh("test", fetch).await.unwrap();
+        tokio::time::advance(Duration::from_secs(49)).await;
+        cache.get_or_refresh("test", fetch).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "before half the lifetime");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        cache.get_or_refresh("test", fetch).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "after half the lifetime");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refreshes_the_margin_before_expiry() {
+        let cache = RefreshCache::new(Duration::from_secs(300));
+        let calls = AtomicUsize::new(0);
+        let fetch = || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok(creds_expiring_in(7200))
+        };
+        cache.get_or_refresh("test", fetch).await.unwrap();
+        tokio::time::advance(Duration::from_secs(7200 - 300 - 2)).await;
         cache.get_or_refresh("test", fetch).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        tokio::time::advance(Duration::from_secs(3)).await;
         cache.get_or_refresh("test", fetch).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
@@ -170,7 +196,8 @@ mod tests {
             .await
             .unwrap();
         // Force the next call to refresh by pretending the refresh time has passed.
-        cache.state.write().await.as_mut().unwrap().refresh_at = Some(SystemTime::UNIX_EPOCH);
+        cache.state.write().await.as_mut().unwrap().refresh_at =
+            Some((SystemTime::UNIX_EPOCH, Instant::now()));
         let got = cache
             .get_or_refresh("t", || async {
                 Err(CredentialsError::unavailable("t", "connection refused"))
@@ -180,7 +207,7 @@ mod tests {
         assert_eq!(got.secret_id, "id");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn concurrent_callers_share_one_refresh() {
         let cache = Arc::new(RefreshCache::new(Duration::from_secs(300)));
         let calls = Arc::new(AtomicUsize::new(0));

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 use super::cvm_role::{CvmRoleProvider, DEFAULT_METADATA_BASE_URL};
-use super::env::{Env, EnvProvider};
+use super::env::{Env, EnvProvider, REGION_VAR};
 use super::ini_file::{IniFileProvider, SYSTEM_CREDENTIALS_FILE};
 use super::static_provider::StaticProvider;
 use super::tccli::{tccli_profile_name, TccliConfig, TccliProfileProvider};
@@ -46,6 +46,7 @@ pub struct DefaultChainBuilder {
     metadata_base_url: Option<String>,
     system_credentials_file: Option<PathBuf>,
     sts_endpoint: Option<String>,
+    allow_insecure_http: bool,
 }
 
 impl Default for DefaultChainBuilder {
@@ -58,6 +59,7 @@ impl Default for DefaultChainBuilder {
             metadata_base_url: Some(DEFAULT_METADATA_BASE_URL.to_owned()),
             system_credentials_file: Some(PathBuf::from(SYSTEM_CREDENTIALS_FILE)),
             sts_endpoint: None,
+            allow_insecure_http: false,
         }
     }
 }
@@ -66,14 +68,6 @@ impl DefaultChainBuilder {
     /// Credentials given by the caller; they win over every other source.
     pub fn explicit(mut self, credentials: Credentials) -> Self {
         self.explicit = Some(credentials);
-        self
-    }
-
-    /// Sets explicit credentials only when `Some`, for optional command-line flags.
-    pub fn explicit_opt(mut self, credentials: Option<Credentials>) -> Self {
-        if credentials.is_some() {
-            self.explicit = credentials;
-        }
         self
     }
 
@@ -120,19 +114,32 @@ impl DefaultChainBuilder {
         self
     }
 
+    /// Allows a plain `http://` STS endpoint on a host that is not loopback (off by
+    /// default: the answer carries new keys). The metadata service is always allowed
+    /// plain http on its own host and on link-local and loopback addresses.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
     /// Builds the chain. Does no I/O; sources are read on first use.
     ///
     /// `CAR_METADATA_ENDPOINT` in the environment replaces the default metadata service
     /// URL, and `off` there leaves the CVM role source out, so sandboxes and tests never
     /// reach for a host they cannot have.
     pub fn build(mut self) -> DefaultChain {
+        let mut metadata_source = "metadata service";
         if self.metadata_base_url.as_deref() == Some(DEFAULT_METADATA_BASE_URL) {
             match self.env.get(METADATA_ENDPOINT_VAR).as_deref() {
                 Some("off") => self.metadata_base_url = None,
-                Some(url) if !url.is_empty() => self.metadata_base_url = Some(url.to_owned()),
+                Some(url) if !url.is_empty() => {
+                    self.metadata_base_url = Some(url.to_owned());
+                    metadata_source = METADATA_ENDPOINT_VAR;
+                }
                 _ => {}
             }
         }
+        let insecure = self.allow_insecure_http;
         let env = self.env;
         let home = self.home.or_else(|| env.home_dir());
         let profile_is_explicit = self.profile.is_some();
@@ -152,7 +159,8 @@ impl DefaultChainBuilder {
         }
         match &home {
             Some(home) => {
-                let mut tccli = TccliProfileProvider::new(home, profile.clone());
+                let mut tccli =
+                    TccliProfileProvider::new(home, profile.clone()).allow_insecure_http(insecure);
                 if let Some(url) = &self.metadata_base_url {
                     tccli = tccli.with_metadata_base_url(url.clone());
                 }
@@ -177,7 +185,17 @@ impl DefaultChainBuilder {
             }
         }
         if let Some(url) = self.metadata_base_url {
-            sources.push(Arc::new(CvmRoleProvider::new().with_base_url(url)));
+            let cvm = CvmRoleProvider::new()
+                .allow_insecure_http(insecure)
+                .with_base_url(url);
+            // A bad CAR_METADATA_ENDPOINT is reported as such, not as an unreachable host.
+            match cvm.base_url_error() {
+                Some(why) => sources.push(Arc::new(Skipped(CredentialsError::invalid(
+                    metadata_source,
+                    why,
+                )))),
+                None => sources.push(Arc::new(cvm)),
+            }
         }
 
         DefaultChain {
@@ -228,15 +246,32 @@ impl DefaultChain {
 
     /// The region tccli would use: `TENCENTCLOUD_REGION` (unless a profile was chosen
     /// explicitly), else the profile's configured region.
+    ///
+    /// A region with whitespace or control characters is an error naming its source.
     pub fn region(&self) -> Result<Option<String>, CredentialsError> {
         if !self.profile_is_explicit {
             if let Some(region) = self.env.region() {
+                super::check_plain_value(&region).map_err(|why| {
+                    CredentialsError::invalid("environment", format!("{REGION_VAR} {why}"))
+                })?;
                 return Ok(Some(region));
             }
         }
-        Ok(self
-            .tccli_config()?
-            .and_then(|c| c.region().map(str::to_owned)))
+        let Some(config) = self.tccli_config()? else {
+            return Ok(None);
+        };
+        match config.region() {
+            Some(region) => {
+                super::check_plain_value(region).map_err(|why| {
+                    CredentialsError::invalid(
+                        format!("tccli config file {}", config.path().display()),
+                        format!("region {why}"),
+                    )
+                })?;
+                Ok(Some(region.to_owned()))
+            }
+            None => Ok(None),
+        }
     }
 
     async fn provide(&self) -> Result<Credentials, CredentialsError> {

@@ -92,11 +92,6 @@ impl fmt::Debug for Env {
     }
 }
 
-/// The region from `TENCENTCLOUD_REGION` in the process environment.
-pub fn env_region() -> Option<String> {
-    Env::process().region()
-}
-
 /// Reads `TENCENTCLOUD_SECRET_ID`/`TENCENTCLOUD_SECRET_KEY` and the token from
 /// `TENCENTCLOUD_TOKEN` or `TENCENTCLOUD_SESSION_TOKEN`.
 #[derive(Debug, Clone, Default)]
@@ -142,12 +137,17 @@ impl EnvProvider {
                 ))
             }
         };
+        let (token, token_var) = match self.env.get(TOKEN_VAR) {
+            Some(t) => (Some(t), TOKEN_VAR),
+            None => (self.env.get(SESSION_TOKEN_VAR), SESSION_TOKEN_VAR),
+        };
         let mut credentials = Credentials::new(id, key);
-        credentials.token = self
-            .env
-            .get(TOKEN_VAR)
-            .or_else(|| self.env.get(SESSION_TOKEN_VAR));
-        Ok(credentials)
+        credentials.token = token;
+        super::check_credentials(
+            credentials,
+            SOURCE,
+            [SECRET_ID_VAR, SECRET_KEY_VAR, token_var],
+        )
     }
 }
 
@@ -197,6 +197,20 @@ mod tests {
             "environment: TENCENTCLOUD_SECRET_KEY is set but TENCENTCLOUD_SECRET_ID is not"
         );
         assert!(!err.is_not_configured());
+    }
+
+    #[test]
+    fn whitespace_is_invalid_and_names_the_variable() {
+        let env = Env::from_map([
+            (SECRET_ID_VAR, "AKIDenv"),
+            (SECRET_KEY_VAR, "key"),
+            (SESSION_TOKEN_VAR, "tok\r"),
+        ]);
+        let err = EnvProvider::with_env(env).read().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment: TENCENTCLOUD_SESSION_TOKEN contains a line break at character 4 of 4"
+        );
     }
 
     #[test]

@@ -3,23 +3,29 @@
 //! leak a secret).
 
 use std::collections::HashSet;
+use std::fmt;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use super::CredentialsError;
 
-/// Reads a file, `Ok(None)` if it does not exist. Warns once per path when a file
-/// that holds secrets is readable by everyone.
+/// Reads a file, `Ok(None)` if it does not exist. Reports (see [`set_warning_handler`])
+/// a file that holds secrets and that group or others may access.
 pub(crate) fn read_optional(
     path: &Path,
     source_name: &str,
     holds_secrets: bool,
 ) -> Result<Option<String>, CredentialsError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
+    let read = std::fs::File::open(path).and_then(|mut file| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut file, &mut text)?;
+        Ok((file, text))
+    });
+    match read {
+        Ok((file, text)) => {
             if holds_secrets {
-                warn_if_world_readable(path);
+                check_permissions(&file, path);
             }
             Ok(Some(text))
         }
@@ -32,6 +38,51 @@ pub(crate) fn read_optional(
             source_name,
             format!("cannot read file: {e}"),
         )),
+    }
+}
+
+/// Something about where credentials come from that the user should fix, though it
+/// does not stop them from working.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialsWarning {
+    /// A file holding secrets that group or others may read or write.
+    InsecurePermissions {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits, e.g. `0o644`.
+        mode: u32,
+    },
+}
+
+impl fmt::Display for CredentialsWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialsWarning::InsecurePermissions { path, mode } => write!(
+                f,
+                "credential file {} is accessible by group or others (mode {:03o}); \
+                 restrict it with `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            ),
+        }
+    }
+}
+
+static WARNING_HANDLER: OnceLock<fn(&CredentialsWarning)> = OnceLock::new();
+
+/// Sends every [`CredentialsWarning`] to `handler` (e.g. a CLI printing it on stderr)
+/// instead of a `tracing` WARN event, which is the default since a library should not
+/// print. Set once per process; returns false if a handler was already set.
+pub fn set_warning_handler(handler: fn(&CredentialsWarning)) -> bool {
+    WARNING_HANDLER.set(handler).is_ok()
+}
+
+fn warn(warning: CredentialsWarning) {
+    match WARNING_HANDLER.get() {
+        Some(handler) => handler(&warning),
+        None => tracing::warn!("{warning}"),
     }
 }
 
@@ -49,17 +100,18 @@ pub(crate) fn parse_json(
 }
 
 #[cfg(unix)]
-fn warn_if_world_readable(path: &Path) {
+fn check_permissions(file: &std::fs::File, path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     static WARNED: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
 
-    let Ok(meta) = std::fs::metadata(path) else {
+    let Ok(meta) = file.metadata() else {
         return;
     };
-    if meta.permissions().mode() & 0o004 == 0 {
+    let mode = meta.permissions().mode();
+    if mode & 0o077 == 0 {
         return;
     }
-    // Providers may re-read a file on every call; one warning per file is enough.
+    // Providers may re-read a file on every call; once per file and process is enough.
     let first_time = match WARNED.lock() {
         Ok(mut warned) => warned
             .get_or_insert_with(HashSet::new)
@@ -67,15 +119,15 @@ fn warn_if_world_readable(path: &Path) {
         Err(_) => true,
     };
     if first_time {
-        tracing::warn!(
-            path = %path.display(),
-            "credential file is readable by all users; restrict it with `chmod 600`"
-        );
+        warn(CredentialsWarning::InsecurePermissions {
+            path: path.to_path_buf(),
+            mode,
+        });
     }
 }
 
 #[cfg(not(unix))]
-fn warn_if_world_readable(_path: &Path) {}
+fn check_permissions(_file: &std::fs::File, _path: &Path) {}
 
 #[cfg(test)]
 mod tests {

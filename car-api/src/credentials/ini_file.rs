@@ -124,7 +124,11 @@ fn parse_profile(text: &str, profile: &str, source: &str) -> Result<Credentials,
     let secret_key = secret_key
         .filter(|v| !v.is_empty())
         .ok_or_else(|| missing("secret_key"))?;
-    Ok(Credentials::new(secret_id, secret_key).with_token(token.unwrap_or_default()))
+    super::check_credentials(
+        Credentials::new(secret_id, secret_key).with_token(token.unwrap_or_default()),
+        source,
+        ["secret_id", "secret_key", "token"],
+    )
 }
 
 /// The SDK docs show `secret_id = "..."`; real keys never contain quotes, so strip them.
@@ -157,6 +161,20 @@ mod tests {
                 c.token.as_deref()
             ),
             ("AKIDprod", "keyprod", Some("t"))
+        );
+    }
+
+    #[test]
+    fn inner_whitespace_is_invalid_and_names_the_key() {
+        let err = parse_profile(
+            "[default]\nsecret_id = AKID x\nsecret_key = k\n",
+            "default",
+            "f",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "f: secret_id contains a space at character 5 of 6"
         );
     }
 

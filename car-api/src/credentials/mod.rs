@@ -33,16 +33,17 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use chain::{DefaultChain, DefaultChainBuilder, METADATA_ENDPOINT_VAR};
-pub use cvm_role::{CvmRoleProvider, DEFAULT_METADATA_BASE_URL};
+pub use cvm_role::{CvmRoleProvider, DEFAULT_METADATA_BASE_URL, METADATA_PROBE_TIMEOUT};
 pub use env::{
-    env_region, Env, EnvProvider, REGION_VAR, SECRET_ID_VAR, SECRET_KEY_VAR, SESSION_TOKEN_VAR,
-    TOKEN_VAR,
+    Env, EnvProvider, REGION_VAR, SECRET_ID_VAR, SECRET_KEY_VAR, SESSION_TOKEN_VAR, TOKEN_VAR,
 };
+pub use file_access::{set_warning_handler, CredentialsWarning};
 pub use ini_file::{IniFileProvider, SYSTEM_CREDENTIALS_FILE};
 pub use static_provider::StaticProvider;
 pub use sts::{StsAssumeRoleProvider, DEFAULT_STS_ENDPOINT};
 pub use tccli::{
-    tccli_profile_name, ServiceConfig, TccliConfig, TccliProfileProvider, PROFILE_VAR,
+    check_profile_name, tccli_profile_name, ServiceConfig, TccliConfig, TccliProfileProvider,
+    PROFILE_VAR,
 };
 
 /// How long before expiry temporary credentials are refreshed by default.
@@ -157,7 +158,7 @@ pub enum CredentialsError {
         reason: String,
     },
     /// A remote source answered with an API error.
-    #[error("{source_name}: {code}: {message} (RequestId: {request_id})")]
+    #[error("{source_name}: {}", service_text(.code, .message, .request_id))]
     Service {
         /// The source, with its URL.
         source_name: String,
@@ -214,6 +215,19 @@ impl CredentialsError {
     }
 }
 
+/// `code: message (RequestId: id)`, leaving out the parts the server left empty.
+fn service_text(code: &str, message: &str, request_id: &str) -> String {
+    let mut out = code.to_owned();
+    if !message.is_empty() {
+        out.push_str(": ");
+        out.push_str(message);
+    }
+    if !request_id.is_empty() {
+        out.push_str(&format!(" (RequestId: {request_id})"));
+    }
+    out
+}
+
 fn join_attempts(attempts: &[CredentialsError]) -> String {
     if attempts.is_empty() {
         return "no sources configured".to_owned();
@@ -250,6 +264,53 @@ impl<T: ProvideCredentials + ?Sized> ProvideCredentials for Box<T> {
     }
 }
 
+/// Refuses whitespace and control characters in a key, token or region: they cannot
+/// be sent in a header, and are nearly always a copy-and-paste slip. The message says
+/// where, never what the value is.
+pub(crate) fn check_plain_value(value: &str) -> Result<(), String> {
+    match value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_whitespace() || c.is_control())
+    {
+        Some((i, c)) => {
+            let what = match c {
+                ' ' => "a space".to_owned(),
+                '\t' => "a tab".to_owned(),
+                '\n' | '\r' => "a line break".to_owned(),
+                c if c.is_whitespace() => format!("whitespace U+{:04X}", u32::from(c)),
+                c => format!("control character U+{:04X}", u32::from(c)),
+            };
+            Err(format!(
+                "contains {what} at character {} of {}",
+                i + 1,
+                value.chars().count()
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Checks each part of `credentials`; `names` says what the SecretId, SecretKey and
+/// token are called at the source (variable names, file keys).
+pub(crate) fn check_credentials(
+    credentials: Credentials,
+    source: &str,
+    names: [&str; 3],
+) -> Result<Credentials, CredentialsError> {
+    let parts = [
+        Some(credentials.secret_id.as_str()),
+        Some(credentials.secret_key.as_str()),
+        credentials.token(),
+    ];
+    for (name, value) in names.iter().zip(parts) {
+        if let Some(why) = value.and_then(|v| check_plain_value(v).err()) {
+            return Err(CredentialsError::invalid(source, format!("{name} {why}")));
+        }
+    }
+    Ok(credentials)
+}
+
 /// `SystemTime` from Unix seconds (negative values clamp to the epoch).
 pub(crate) fn system_time_from_unix(secs: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap_or(0))
@@ -271,12 +332,12 @@ pub(crate) fn format_system_time(t: SystemTime) -> String {
     )
 }
 
-/// Current Unix time in seconds.
-pub(crate) fn unix_now() -> i64 {
+/// Current Unix time in seconds; `None` when the clock is set before 1970.
+pub(crate) fn unix_now() -> Option<i64> {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
 }
 
 #[cfg(test)]
@@ -297,6 +358,38 @@ mod tests {
     }
 
     #[test]
+    fn whitespace_and_control_characters_are_named_by_position() {
+        assert_eq!(check_plain_value("AKIDabc"), Ok(()));
+        assert_eq!(
+            check_plain_value("AKID abc").unwrap_err(),
+            "contains a space at character 5 of 8"
+        );
+        assert_eq!(
+            check_plain_value("key\n").unwrap_err(),
+            "contains a line break at character 4 of 4"
+        );
+        assert_eq!(
+            check_plain_value("a\u{7f}").unwrap_err(),
+            "contains control character U+007F at character 2 of 2"
+        );
+        assert_eq!(
+            check_plain_value("a\u{a0}").unwrap_err(),
+            "contains whitespace U+00A0 at character 2 of 2"
+        );
+        let err = check_credentials(
+            Credentials::new("id", "k\tey").with_token("t"),
+            "environment",
+            ["A", "B", "C"],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment: B contains a tab at character 2 of 4"
+        );
+        assert!(!err.is_not_configured());
+    }
+
+    #[test]
     fn empty_token_means_none() {
         assert_eq!(Credentials::new("a", "b").with_token("").token, None);
     }
@@ -308,6 +401,21 @@ mod tests {
             format_system_time(system_time_from_unix(1_551_113_065)),
             "2019-02-25T16:44:25Z"
         );
+    }
+
+    #[test]
+    fn service_errors_leave_out_empty_parts() {
+        let e = |message: &str, request_id: &str| CredentialsError::Service {
+            source_name: "STS".into(),
+            code: "InternalError".into(),
+            message: message.into(),
+            request_id: request_id.into(),
+        };
+        assert_eq!(
+            e("", "r-1").to_string(),
+            "STS: InternalError (RequestId: r-1)"
+        );
+        assert_eq!(e("down", "").to_string(), "STS: InternalError: down");
     }
 
     #[test]

@@ -36,7 +36,11 @@ impl StaticProvider {
             Some(at) if self.credentials.is_expired() => {
                 Err(CredentialsError::expired(self.source_name.clone(), at))
             }
-            _ => Ok(self.credentials.clone()),
+            _ => super::check_credentials(
+                self.credentials.clone(),
+                &self.source_name,
+                ["SecretId", "SecretKey", "token"],
+            ),
         }
     }
 }

@@ -9,12 +9,12 @@ use serde_json::Value;
 
 use super::cache::RefreshCache;
 use super::cvm_role::unix_seconds;
-use super::http_client::{describe, LazyClient};
+use super::http_client::{describe, read_credentials_answer, LazyClient};
 use super::{
     system_time_from_unix, unix_now, Credentials, CredentialsError, ProvideCredentials,
     ProvideFuture, DEFAULT_REFRESH_MARGIN,
 };
-use crate::config::Endpoint;
+use crate::config::{redact_userinfo, Endpoint};
 use crate::signing::tc3_headers;
 
 /// STS's public endpoint.
@@ -38,6 +38,7 @@ pub struct StsAssumeRoleProvider {
     cache: RefreshCache,
     timeout: Duration,
     http: LazyClient,
+    allow_insecure_http: bool,
 }
 
 #[derive(Serialize)]
@@ -77,6 +78,7 @@ impl StsAssumeRoleProvider {
             region: DEFAULT_STS_REGION.to_owned(),
             cache: RefreshCache::new(DEFAULT_REFRESH_MARGIN),
             timeout,
+            allow_insecure_http: false,
         }
     }
 
@@ -110,16 +112,23 @@ impl StsAssumeRoleProvider {
         self
     }
 
-    /// Uses this HTTP client (its own timeouts and proxy settings apply).
-    pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = LazyClient::with_client(client);
+    /// Accepts a plain `http://` endpoint on a host that is not loopback. Off by
+    /// default: the answer carries new keys, and the request the source's token.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
         self
     }
 
     fn source_name(&self) -> String {
         let at = match &self.endpoint {
             Ok(e) => e.url(),
-            Err(raw) => raw.as_str(),
+            Err(raw) => {
+                return format!(
+                    "STS AssumeRole {} at {}",
+                    self.role_arn,
+                    redact_userinfo(raw)
+                )
+            }
         };
         format!("STS AssumeRole {} at {at}", self.role_arn)
     }
@@ -127,7 +136,16 @@ impl StsAssumeRoleProvider {
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
         let name = self.source_name();
         let endpoint = self.endpoint.as_ref().map_err(|raw| {
-            CredentialsError::invalid(&name, format!("`{raw}` is not a usable STS endpoint"))
+            CredentialsError::invalid(
+                &name,
+                format!("`{}` is not a usable STS endpoint", redact_userinfo(raw)),
+            )
+        })?;
+        endpoint
+            .check_transport(self.allow_insecure_http)
+            .map_err(|why| CredentialsError::invalid(&name, why))?;
+        let timestamp = unix_now().ok_or_else(|| {
+            CredentialsError::invalid(&name, "the system clock is set before 1970")
         })?;
         let base = self.source.provide_credentials().await?;
         let client = self
@@ -149,7 +167,7 @@ impl StsAssumeRoleProvider {
             "AssumeRole",
             Some(&self.region),
             endpoint.host(),
-            unix_now(),
+            timestamp,
             None,
             &body,
         );
@@ -161,11 +179,9 @@ impl StsAssumeRoleProvider {
             .send()
             .await
             .map_err(|e| CredentialsError::unavailable(&name, describe(&e)))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
+        let (status, bytes) = read_credentials_answer(response)
             .await
-            .map_err(|e| CredentialsError::unavailable(&name, describe(&e)))?;
+            .map_err(|why| CredentialsError::unavailable(&name, why))?;
         parse_assume_role_response(status, &bytes, &name)
     }
 }
@@ -203,9 +219,16 @@ fn parse_assume_role_response(
     };
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
     if let Some(error) = response.get("Error") {
+        let code = text(error.get("Code"));
+        if code.is_empty() {
+            return Err(CredentialsError::unavailable(
+                source,
+                format!("HTTP {status}: response has an Error without a Code"),
+            ));
+        }
         return Err(CredentialsError::Service {
             source_name: source.to_owned(),
-            code: text(error.get("Code")),
+            code,
             message: text(error.get("Message")),
             request_id: text(response.get("RequestId")),
         });
@@ -226,10 +249,12 @@ fn parse_assume_role_response(
         .get("ExpiredTime")
         .and_then(unix_seconds)
         .ok_or_else(|| missing("Response.ExpiredTime"))?;
-    Ok(
+    super::check_credentials(
         Credentials::new(field("TmpSecretId")?, field("TmpSecretKey")?)
             .with_token(field("Token")?)
             .with_expiry(system_time_from_unix(expired)),
+        source,
+        ["TmpSecretId", "TmpSecretKey", "Token"],
     )
 }
 

@@ -37,6 +37,26 @@ pub fn tccli_profile_name(explicit: Option<&str>, env: &Env) -> String {
         .unwrap_or_else(|| "default".to_owned())
 }
 
+/// Checks that a profile name names a file inside `~/.tccli` and nothing else:
+/// letters, digits, `-`, `_` and `.`, not starting with `.` (so never `..`).
+pub fn check_profile_name(name: &str) -> Result<(), CredentialsError> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        return Ok(());
+    }
+    Err(CredentialsError::invalid(
+        "tccli profile",
+        format!(
+            "{:?} is not a valid profile name (letters, digits, - _ . and not starting with .)",
+            name.escape_debug().to_string()
+        ),
+    ))
+}
+
 fn tccli_dir(home: &Path) -> PathBuf {
     home.join(".tccli")
 }
@@ -67,7 +87,10 @@ impl TccliConfig {
     }
 
     /// Reads `<home>/.tccli/<profile>.configure`; `Ok(None)` when it does not exist.
+    /// An invalid profile name (see [`check_profile_name`]) is an error: nothing outside
+    /// `~/.tccli` is read.
     pub fn load(home: &Path, profile: &str) -> Result<Option<TccliConfig>, CredentialsError> {
+        check_profile_name(profile)?;
         Self::load_path(&Self::path_for(home, profile))
     }
 
@@ -172,6 +195,7 @@ pub struct TccliProfileProvider {
     profile: String,
     metadata_base_url: String,
     sts_endpoint: Option<String>,
+    allow_insecure_http: bool,
     // Role profiles get one long-lived provider so its cache (and refresh dedup)
     // survives across calls.
     delegate: Mutex<Option<Arc<dyn ProvideCredentials>>>,
@@ -185,8 +209,16 @@ impl TccliProfileProvider {
             profile: profile.into(),
             metadata_base_url: DEFAULT_METADATA_BASE_URL.to_owned(),
             sts_endpoint: None,
+            allow_insecure_http: false,
             delegate: Mutex::new(None),
         }
+    }
+
+    /// Accepts a plain `http://` STS or metadata endpoint on a host that is not
+    /// loopback (see [`StsAssumeRoleProvider::allow_insecure_http`]).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
     }
 
     /// Metadata service for `"type": "cvm-role"` profiles.
@@ -227,6 +259,7 @@ impl TccliProfileProvider {
         if let Some(delegate) = self.delegate() {
             return delegate.provide_credentials().await;
         }
+        check_profile_name(&self.profile)?;
         let path = self.credential_path();
         let source = format!("tccli profile file {}", path.display());
         let Some(text) = read_optional(&path, &source, true)? else {
@@ -237,7 +270,9 @@ impl TccliProfileProvider {
         };
 
         if optional_str(&file, "type", &source)? == Some("cvm-role") {
-            let cvm = CvmRoleProvider::new().with_base_url(self.metadata_base_url.clone());
+            let cvm = CvmRoleProvider::new()
+                .allow_insecure_http(self.allow_insecure_http)
+                .with_base_url(self.metadata_base_url.clone());
             return self.set_delegate(Arc::new(cvm)).provide_credentials().await;
         }
 
@@ -252,7 +287,8 @@ impl TccliProfileProvider {
                         .and_then(|c| c.sts_endpoint().map(str::to_owned)),
                 };
                 let base = StaticProvider::named(credentials, source);
-                let mut sts = StsAssumeRoleProvider::new(Arc::new(base), role_arn, session);
+                let mut sts = StsAssumeRoleProvider::new(Arc::new(base), role_arn, session)
+                    .allow_insecure_http(self.allow_insecure_http);
                 if let Some(endpoint) = endpoint {
                     sts = sts.with_endpoint(&endpoint);
                 }
@@ -296,7 +332,11 @@ fn read_keys(file: &Map<String, Value>, source: &str) -> Result<Credentials, Cre
         })?;
         credentials = credentials.with_expiry(system_time_from_unix(secs));
     }
-    Ok(credentials)
+    super::check_credentials(
+        credentials,
+        source,
+        ["\"secretId\"", "\"secretKey\"", "\"token\""],
+    )
 }
 
 /// A string value; `null` and `""` count as absent (tccli writes both).
@@ -340,6 +380,37 @@ mod tests {
             (Some("ap-guangzhou"), Some("json"))
         );
         assert_eq!(c.car_version(), None);
+    }
+
+    #[test]
+    fn profile_names_cannot_leave_the_tccli_directory() {
+        for ok in ["default", "prod-2", "a.b_c"] {
+            assert_eq!(check_profile_name(ok), Ok(()), "{ok}");
+        }
+        let home = tempfile::tempdir().unwrap();
+        // A readable file one level up: a traversal would find and parse it.
+        std::fs::write(home.path().join("x.configure"), r#"{"region":"ap-x"}"#).unwrap();
+        std::fs::create_dir(home.path().join(".tccli")).unwrap();
+        for bad in ["../x", "..", ".hidden", "a/b", "a\\b", "", "x\u{0}"] {
+            let err = TccliConfig::load(home.path(), bad).unwrap_err();
+            assert!(
+                err.to_string().contains("not a valid profile name"),
+                "{bad}: {err}"
+            );
+        }
+        let provider = TccliProfileProvider::new(home.path(), "../x");
+        let err = block_on(provider.provide_credentials()).unwrap_err();
+        assert!(
+            err.to_string().contains("not a valid profile name"),
+            "{err}"
+        );
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
     }
 
     #[test]
