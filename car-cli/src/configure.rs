@@ -66,7 +66,7 @@ struct Profile {
 fn profile(explicit: Option<&str>) -> Result<Profile, Failure> {
     let env = car_api::credentials::Env::process();
     let name = car_api::credentials::tccli_profile_name(explicit, &env);
-    if let Err(why) = check_profile_name(&name) {
+    if let Some(why) = car_api::credentials::profile_name_problem(&name) {
         let source = if explicit.is_some() {
             "--profile"
         } else {
@@ -85,23 +85,6 @@ fn profile(explicit: Option<&str>) -> Result<Profile, Failure> {
         configure: dir.join(format!("{name}.configure")),
         name,
     })
-}
-
-/// tccli takes any profile name and makes it part of a file name,
-/// `~/.tccli/NAME.credential`. The rule that keeps that file inside `~/.tccli`: the name
-/// is one plain file-name component. So it is not empty, `.` or `..`, and has no `/`,
-/// `\` or control character (`..` alone would be harmless, but names nothing useful).
-fn check_profile_name(name: &str) -> Result<(), &'static str> {
-    if name.is_empty() || name == "." || name == ".." {
-        return Err("it must name a file in ~/.tccli");
-    }
-    if name.contains(['/', '\\']) {
-        return Err("it must not contain / or \\, since it names a file in ~/.tccli");
-    }
-    if name.chars().any(char::is_control) {
-        return Err("it must not contain control characters");
-    }
-    Ok(())
 }
 
 pub fn run(m: &ArgMatches, explicit_profile: Option<&str>) -> Result<(), Failure> {

@@ -37,24 +37,38 @@ pub fn tccli_profile_name(explicit: Option<&str>, env: &Env) -> String {
         .unwrap_or_else(|| "default".to_owned())
 }
 
-/// Checks that a profile name names a file inside `~/.tccli` and nothing else:
-/// letters, digits, `-`, `_` and `.`, not starting with `.` (so never `..`).
-pub fn check_profile_name(name: &str) -> Result<(), CredentialsError> {
-    let ok = !name.is_empty()
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if ok {
-        return Ok(());
+/// Why `name` cannot be a tccli profile name, if it cannot.
+///
+/// tccli takes any profile name and makes it part of a file name,
+/// `~/.tccli/NAME.credential`, so the one rule that keeps reads and writes inside
+/// `~/.tccli` is that the name is a single plain file-name component: not empty, `.` or
+/// `..`, and without `/`, `\` or control characters. Every other name tccli accepts
+/// (`my work.2`, say) stays usable.
+pub fn profile_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() || name == "." || name == ".." {
+        Some("it must name a file in ~/.tccli")
+    } else if name.contains(['/', '\\']) {
+        Some("it must not contain / or \\, since it names a file in ~/.tccli")
+    } else if name.chars().any(char::is_control) {
+        Some("it must not contain control characters")
+    } else {
+        None
     }
-    Err(CredentialsError::invalid(
-        "tccli profile",
-        format!(
-            "{:?} is not a valid profile name (letters, digits, - _ . and not starting with .)",
-            name.escape_debug().to_string()
-        ),
-    ))
+}
+
+/// Refuses a profile name that would lead outside `~/.tccli` (see
+/// [`profile_name_problem`]).
+pub fn check_profile_name(name: &str) -> Result<(), CredentialsError> {
+    match profile_name_problem(name) {
+        None => Ok(()),
+        Some(why) => Err(CredentialsError::invalid(
+            "tccli profile",
+            format!(
+                "\"{}\" is not a valid profile name: {why}",
+                name.escape_debug()
+            ),
+        )),
+    }
 }
 
 fn tccli_dir(home: &Path) -> PathBuf {
@@ -384,14 +398,14 @@ mod tests {
 
     #[test]
     fn profile_names_cannot_leave_the_tccli_directory() {
-        for ok in ["default", "prod-2", "a.b_c"] {
+        for ok in ["default", "prod-2", "a.b_c", "my work.2", ".hidden"] {
             assert_eq!(check_profile_name(ok), Ok(()), "{ok}");
         }
         let home = tempfile::tempdir().unwrap();
         // A readable file one level up: a traversal would find and parse it.
         std::fs::write(home.path().join("x.configure"), r#"{"region":"ap-x"}"#).unwrap();
         std::fs::create_dir(home.path().join(".tccli")).unwrap();
-        for bad in ["../x", "..", ".hidden", "a/b", "a\\b", "", "x\u{0}"] {
+        for bad in ["../x", "..", ".", "a/b", "a\\b", "", "x\u{0}"] {
             let err = TccliConfig::load(home.path(), bad).unwrap_err();
             assert!(
                 err.to_string().contains("not a valid profile name"),
