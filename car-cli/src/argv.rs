@@ -223,9 +223,9 @@ fn positionals(args: &[String], from: usize) -> Vec<(usize, &str)> {
 
 fn is_global_option(tok: &str) -> bool {
     tok == "--"
-        || tok.strip_prefix("--").is_some_and(|b| {
-            global(b.split('=').next().unwrap_or(b)).is_some()
-        })
+        || tok
+            .strip_prefix("--")
+            .is_some_and(|b| global(b.split('=').next().unwrap_or(b)).is_some())
 }
 
 /// A command word car does not know: explains the two common slips (tccli's
@@ -234,7 +234,8 @@ fn misplaced(args: &[String], word: &str, words: &[(usize, &str)]) -> Option<Fai
     // `car --profile delete-application ...`: the action was taken as the option's value.
     let at = words.first().map_or(args.len(), |(i, _)| *i);
     if let Some(pair) = args[1..at].windows(2).find(|p| {
-        p[0].strip_prefix("--").and_then(global) == Some(Takes::One) && actions::find(&p[1]).is_some()
+        p[0].strip_prefix("--").and_then(global) == Some(Takes::One)
+            && actions::find(&p[1]).is_some()
     }) {
         return Some(usage(format!(
             "{} expects a value, but is followed by the action {}; give {} a value",
@@ -421,10 +422,7 @@ impl Rewriter<'_> {
                     Ok(i + 1)
                 }
                 None if is_skeleton_word(args.get(i + 1)) => {
-                    self.push(
-                        Some(name.into()),
-                        vec![format!("--{name}={}", args[i + 1])],
-                    );
+                    self.push(Some(name.into()), vec![format!("--{name}={}", args[i + 1])]);
                     Ok(i + 2)
                 }
                 None => {
@@ -666,12 +664,10 @@ mod unfold {
                         ));
                     };
                     let Some(f) = t.members.iter().find(|f| f.wire_name == seg) else {
-                        let hint = car_api::params::suggest(
-                            seg,
-                            t.members.iter().map(|f| f.wire_name),
-                        )
-                        .map(|s| format!(" (did you mean {s}?)"))
-                        .unwrap_or_default();
+                        let hint =
+                            car_api::params::suggest(seg, t.members.iter().map(|f| f.wire_name))
+                                .map(|s| format!(" (did you mean {s}?)"))
+                                .unwrap_or_default();
                         return Err(format!("--{flag}: {type_name} has no field {seg:?}{hint}"));
                     };
                     segs.push(Seg::Key(f.wire_name));
@@ -685,11 +681,7 @@ mod unfold {
                         ));
                     }
                     let words = matches!(shape, Shape::List(_));
-                    return Ok(Path {
-                        segs,
-                        shape,
-                        words,
-                    });
+                    return Ok(Path { segs, shape, words });
                 }
             }
         }
@@ -863,7 +855,11 @@ mod tests {
                 "--application-id",
                 "--secretKey",
             ),
-            ("delete-application --application-id -v", "--application-id", "-v"),
+            (
+                "delete-application --application-id -v",
+                "--application-id",
+                "-v",
+            ),
             (
                 "--region --profile p delete-application --application-id a",
                 "--region",
@@ -877,13 +873,14 @@ mod tests {
         ] {
             let e = err(line);
             assert!(
-                e.contains(&format!("{flag} expects a value, but is followed by the option {next}")),
+                e.contains(&format!(
+                    "{flag} expects a value, but is followed by the option {next}"
+                )),
                 "{line}: {e}"
             );
         }
-        assert!(err("delete-application --application-id").contains(
-            "--application-id expects a value, but nothing follows it"
-        ));
+        assert!(err("delete-application --application-id")
+            .contains("--application-id expects a value, but nothing follows it"));
     }
 
     #[test]
@@ -915,7 +912,10 @@ mod tests {
             &p.args[1..],
             ["DeleteApplicationProjects", "--ProjectIds='[\"e\"]'"]
         );
-        let p = prepare(argv("DeleteApplicationProjects --project-ids a --project-ids b")).unwrap();
+        let p = prepare(argv(
+            "DeleteApplicationProjects --project-ids a --project-ids b",
+        ))
+        .unwrap();
         assert_eq!(&p.args[2..], ["--project-ids=a", "--project-ids=b"]);
         let p = prepare(argv("DeleteApplicationProjects --project-ids a -b c")).unwrap();
         assert_eq!(&p.args[2..], ["--project-ids=a", "-b", "c"]);
@@ -954,7 +954,12 @@ mod tests {
         assert!(e.contains("--ApplicationId is a parameter"), "{e}");
         assert!(err("describe-aplication-list").contains("unknown command"));
         let e = err("--profile delete-application --application-id a");
-        assert!(e.contains("--profile expects a value, but is followed by the action delete-application"), "{e}");
+        assert!(
+            e.contains(
+                "--profile expects a value, but is followed by the action delete-application"
+            ),
+            "{e}"
+        );
     }
 
     #[test]
@@ -980,10 +985,19 @@ mod tests {
             json!([{"Name": "y", "Values": []}, {"Name": "x", "Values": ["b"]}])
         );
         let e = err("DescribeApplicationList --cli-unfold-argument --Filters.1.Name x");
-        assert!(e.contains("indices must start at 0 and go up by 1, got 1"), "{e}");
+        assert!(
+            e.contains("indices must start at 0 and go up by 1, got 1"),
+            "{e}"
+        );
         let e = err("DescribeApplicationList --cli-unfold-argument --Filters '[]' --Offset x");
-        assert!(e.contains("--Filters: with --cli-unfold-argument, follow it with an index"), "{e}");
-        assert!(e.contains("--Offset: expected an integer, got \"x\""), "{e}");
+        assert!(
+            e.contains("--Filters: with --cli-unfold-argument, follow it with an index"),
+            "{e}"
+        );
+        assert!(
+            e.contains("--Offset: expected an integer, got \"x\""),
+            "{e}"
+        );
         let e = err("DescribeApplicationList --Filters.0.Name x");
         assert!(e.contains("add --cli-unfold-argument"), "{e}");
     }

@@ -343,7 +343,14 @@ async fn call(client: &Client, req: &Request, s: &Settings) -> Result<Value, Fai
         let response = client.call_json(req.action, &req.body).await?;
         let found = match w.expr.search(&response) {
             Ok(v) => v,
-            Err(e) => return Err(unfiltered(&response, s, req, e.replacen("--filter", "--waiter expr", 1))),
+            Err(e) => {
+                return Err(unfiltered(
+                    &response,
+                    s,
+                    req,
+                    e.replacen("--filter", "--waiter expr", 1),
+                ))
+            }
         };
         if w.reached(&found) {
             return Ok(response);

@@ -228,7 +228,12 @@ impl Globals {
             cli_input_json: s("cli-input-json"),
             skeleton: s("generate-cli-skeleton"),
             dry_run: flag("dry-run"),
-            verbose: m.try_get_one::<u8>("verbose").ok().flatten().copied().unwrap_or(0),
+            verbose: m
+                .try_get_one::<u8>("verbose")
+                .ok()
+                .flatten()
+                .copied()
+                .unwrap_or(0),
             secret_id: s("secretId").map(Secret),
             secret_key: s("secretKey").map(Secret),
             token: s("token").map(Secret),

@@ -197,7 +197,10 @@ mod tests {
     fn a_non_utf8_argument_is_described_not_echoed() {
         use std::os::unix::ffi::OsStringExt;
         let secret = OsString::from_vec(b"s3cr3t\xffkey".to_vec());
-        let raw = ["car", "--secretKey"].map(OsString::from).into_iter().chain([secret]);
+        let raw = ["car", "--secretKey"]
+            .map(OsString::from)
+            .into_iter()
+            .chain([secret]);
         let f = collect_args(raw).unwrap_err();
         assert_eq!(
             f.messages,

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use car_api::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
+use car_api::test_server::{TestServer, TEST_SECRET_ID};
 use common::Sandbox;
 use serde_json::{json, Value};
 
@@ -25,15 +25,46 @@ fn an_option_after_a_value_taking_flag_is_refused_and_nothing_is_sent() {
     let sb = Sandbox::with_keys();
     let e = srv.endpoint();
     for (args, flag) in [
-        (vec!["delete-application", "--application-id", "--dry-run"], "--application-id"),
-        (vec!["delete-application", "--application-id", "--help"], "--application-id"),
-        (vec!["DeleteApplication", "--ApplicationId", "--generate-cli-skeleton"], "--ApplicationId"),
-        (vec!["delete-application", "--application-id", "--region", "ap-x"], "--application-id"),
-        (vec!["delete-application", "--application-id", "--output", "json"], "--application-id"),
-        (vec!["delete-application", "--application-id", "--secretId", "x"], "--application-id"),
-        (vec!["delete-application", "--application-id", "--use-cvm-role"], "--application-id"),
-        (vec!["delete-application", "--application-id"], "--application-id"),
-        (vec!["--profile", "delete-application", "--application-id", "a"], "--profile"),
+        (
+            vec!["delete-application", "--application-id", "--dry-run"],
+            "--application-id",
+        ),
+        (
+            vec!["delete-application", "--application-id", "--help"],
+            "--application-id",
+        ),
+        (
+            vec![
+                "DeleteApplication",
+                "--ApplicationId",
+                "--generate-cli-skeleton",
+            ],
+            "--ApplicationId",
+        ),
+        (
+            vec!["delete-application", "--application-id", "--region", "ap-x"],
+            "--application-id",
+        ),
+        (
+            vec!["delete-application", "--application-id", "--output", "json"],
+            "--application-id",
+        ),
+        (
+            vec!["delete-application", "--application-id", "--secretId", "x"],
+            "--application-id",
+        ),
+        (
+            vec!["delete-application", "--application-id", "--use-cvm-role"],
+            "--application-id",
+        ),
+        (
+            vec!["delete-application", "--application-id"],
+            "--application-id",
+        ),
+        (
+            vec!["--profile", "delete-application", "--application-id", "a"],
+            "--profile",
+        ),
     ] {
         let mut line = args.clone();
         line.splice(0..0, ["--endpoint", e.as_str()]);
@@ -58,8 +89,16 @@ fn values_that_start_with_a_dash_still_work() {
         .expect(0);
     sb.car(&["StopPublishStream", "--UserId=-abc", "--endpoint", &e])
         .expect(0);
-    sb.car(&["describe-application-list", "--offset", "-1", "--limit", "10", "--endpoint", &e])
-        .expect(0);
+    sb.car(&[
+        "describe-application-list",
+        "--offset",
+        "-1",
+        "--limit",
+        "10",
+        "--endpoint",
+        &e,
+    ])
+    .expect(0);
     assert_eq!(
         bodies(&srv),
         [
@@ -68,10 +107,19 @@ fn values_that_start_with_a_dash_still_work() {
             json!({"Offset": -1, "Limit": 10})
         ]
     );
-    let run = sb.car(&["stop-publish-stream", "--user-id", "u", "--timeout", "-5", "--endpoint", &e]);
+    let run = sb.car(&[
+        "stop-publish-stream",
+        "--user-id",
+        "u",
+        "--timeout",
+        "-5",
+        "--endpoint",
+        &e,
+    ]);
     run.expect(2);
     assert!(
-        run.stderr.contains("--timeout: expected a number of seconds above zero, got \"-5\""),
+        run.stderr
+            .contains("--timeout: expected a number of seconds above zero, got \"-5\""),
         "{}",
         run.stderr
     );
@@ -85,12 +133,27 @@ fn a_repeated_parameter_flag_keeps_the_last_value() {
     let sb = Sandbox::with_keys();
     let e = srv.endpoint();
     sb.car(&[
-        "DescribeCosCredential", "--ApplicationId", "a", "--ApplicationId", "b", "--endpoint", &e,
+        "DescribeCosCredential",
+        "--ApplicationId",
+        "a",
+        "--ApplicationId",
+        "b",
+        "--endpoint",
+        &e,
     ])
     .expect(0);
     sb.car(&[
-        "DeleteApplicationProjects", "--ProjectIds", r#"["p1"]"#, "--ProjectIds", r#"["p2"]"#,
-        "--region", "ap-x", "--region", "ap-y", "--endpoint", &e,
+        "DeleteApplicationProjects",
+        "--ProjectIds",
+        r#"["p1"]"#,
+        "--ProjectIds",
+        r#"["p2"]"#,
+        "--region",
+        "ap-x",
+        "--region",
+        "ap-y",
+        "--endpoint",
+        &e,
     ])
     .expect(0);
     assert_eq!(
@@ -107,15 +170,36 @@ fn unfolded_arguments_build_nested_requests() {
     let sb = Sandbox::with_keys();
     let e = srv.endpoint();
     sb.car(&[
-        "DescribeApplicationList", "--cli-unfold-argument", "--Offset", "0", "--Limit", "20",
-        "--Filters.0.Name", "ApplicationId", "--Filters.0.Values", "app-1", "app-2", "--endpoint", &e,
+        "DescribeApplicationList",
+        "--cli-unfold-argument",
+        "--Offset",
+        "0",
+        "--Limit",
+        "20",
+        "--Filters.0.Name",
+        "ApplicationId",
+        "--Filters.0.Values",
+        "app-1",
+        "app-2",
+        "--endpoint",
+        &e,
     ])
     .expect(0);
     // Globals before the action, nested objects, booleans in tccli's spelling.
     sb.car(&[
-        "--cli-unfold-argument", "--endpoint", &e, "ModifyApplicationProject", "--ProjectId", "cap-1",
-        "--IsPreload", "t", "--VideoEncodeConfig.StreamPushGOPSeconds", "5",
-        "--DisableVideoCodecs", "H264", "VP8",
+        "--cli-unfold-argument",
+        "--endpoint",
+        &e,
+        "ModifyApplicationProject",
+        "--ProjectId",
+        "cap-1",
+        "--IsPreload",
+        "t",
+        "--VideoEncodeConfig.StreamPushGOPSeconds",
+        "5",
+        "--DisableVideoCodecs",
+        "H264",
+        "VP8",
     ])
     .expect(0);
     assert_eq!(
@@ -126,11 +210,23 @@ fn unfolded_arguments_build_nested_requests() {
         ]
     );
     let run = sb.car(&[
-        "DescribeApplicationList", "--cli-unfold-argument", "--Offset", "0", "--Limit", "1",
-        "--Filters.1.Name", "x", "--endpoint", &e,
+        "DescribeApplicationList",
+        "--cli-unfold-argument",
+        "--Offset",
+        "0",
+        "--Limit",
+        "1",
+        "--Filters.1.Name",
+        "x",
+        "--endpoint",
+        &e,
     ]);
     run.expect(2);
-    assert!(run.stderr.contains("--Filters: indices must start at 0"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--Filters: indices must start at 0"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(srv.requests().len(), 2);
 }
 
@@ -141,25 +237,50 @@ fn tccli_help_skeleton_version_and_warning_forms() {
     let e = srv.endpoint();
     let short = sb.car(&["DescribeApplicationList", "help"]);
     short.expect(0);
-    assert!(short.stdout.contains("--Offset") || short.stdout.contains("--offset"), "{}", short.stdout);
+    assert!(
+        short.stdout.contains("--Offset") || short.stdout.contains("--offset"),
+        "{}",
+        short.stdout
+    );
     let long = sb.car(&["DescribeApplicationList", "help", "--detail"]);
     long.expect(0);
     assert!(long.stdout.contains("Usage:"), "{}", long.stdout);
 
-    let skeleton = sb.car(&["DescribeApplicationList", "--generate-cli-skeleton", "input"]);
+    let skeleton = sb.car(&[
+        "DescribeApplicationList",
+        "--generate-cli-skeleton",
+        "input",
+    ]);
     skeleton.expect(0);
     assert_eq!(skeleton.json()["Filters"][0]["Values"][0], "String");
 
     sb.car(&[
-        "--version", "2022-01-10", "DescribeConcurrentSummary", "--warning", "--endpoint", &e,
+        "--version",
+        "2022-01-10",
+        "DescribeConcurrentSummary",
+        "--warning",
+        "--endpoint",
+        &e,
     ])
     .expect(0);
-    sb.car(&["DescribeConcurrentSummary", "--version=2022-01-10", "--endpoint", &e])
-        .expect(0);
-    let run = sb.car(&["DescribeConcurrentSummary", "--version", "2020-01-01", "--endpoint", &e]);
+    sb.car(&[
+        "DescribeConcurrentSummary",
+        "--version=2022-01-10",
+        "--endpoint",
+        &e,
+    ])
+    .expect(0);
+    let run = sb.car(&[
+        "DescribeConcurrentSummary",
+        "--version",
+        "2020-01-01",
+        "--endpoint",
+        &e,
+    ]);
     run.expect(2);
     assert!(
-        run.stderr.contains("--version: car speaks CAR API version 2022-01-10 only, got \"2020-01-01\""),
+        run.stderr
+            .contains("--version: car speaks CAR API version 2022-01-10 only, got \"2020-01-01\""),
         "{}",
         run.stderr
     );
@@ -175,9 +296,16 @@ fn request_client_is_appended_as_tccli_does() {
     let srv = server();
     let sb = Sandbox::with_keys();
     let e = srv.endpoint();
-    sb.car(&["DescribeConcurrentSummary", "--request-client", "my;cli/x y", "--endpoint", &e])
+    sb.car(&[
+        "DescribeConcurrentSummary",
+        "--request-client",
+        "my;cli/x y",
+        "--endpoint",
+        &e,
+    ])
+    .expect(0);
+    sb.car(&["DescribeConcurrentSummary", "--endpoint", &e])
         .expect(0);
-    sb.car(&["DescribeConcurrentSummary", "--endpoint", &e]).expect(0);
     let reqs = srv.requests();
     let own = format!("car-cli/{}", env!("CARGO_PKG_VERSION"));
     assert_eq!(
@@ -185,9 +313,20 @@ fn request_client_is_appended_as_tccli_does() {
         Some(format!("{own}; my;cli/x y").as_str())
     );
     assert_eq!(reqs[1].header("X-TC-RequestClient"), Some(own.as_str()));
-    let run = sb.car(&["DescribeConcurrentSummary", "--request-client", "a\r\nX: y", "--endpoint", &e]);
+    let run = sb.car(&[
+        "DescribeConcurrentSummary",
+        "--request-client",
+        "a\r\nX: y",
+        "--endpoint",
+        &e,
+    ]);
     run.expect(2);
-    assert!(run.stderr.contains("--request-client: expected printable ASCII"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--request-client: expected printable ASCII"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(srv.requests().len(), 2);
 }
 
@@ -206,8 +345,15 @@ fn explicit_keys_beat_environment_and_profile() {
     sb.set("TENCENTCLOUD_TOKEN", "env-token");
     let e = srv.endpoint();
     let run = sb.car(&[
-        "DescribeConcurrentSummary", "--secretId", "AKIDflagEXAMPLE", "--secretKey",
-        "flag-secret-key", "--token", "flag-token", "--endpoint", &e,
+        "DescribeConcurrentSummary",
+        "--secretId",
+        "AKIDflagEXAMPLE",
+        "--secretKey",
+        "flag-secret-key",
+        "--token",
+        "flag-token",
+        "--endpoint",
+        &e,
     ]);
     run.expect(0);
     let reqs = srv.requests();
@@ -217,18 +363,39 @@ fn explicit_keys_beat_environment_and_profile() {
 
     // A debug log never shows the keys given as flags.
     let run = sb.car(&[
-        "-vv", "DescribeConcurrentSummary", "--secretId", "AKIDflagEXAMPLE", "--secretKey",
-        "flag-secret-key", "--token", "flag-token", "--endpoint", &e, "--dry-run",
+        "-vv",
+        "DescribeConcurrentSummary",
+        "--secretId",
+        "AKIDflagEXAMPLE",
+        "--secretKey",
+        "flag-secret-key",
+        "--token",
+        "flag-token",
+        "--endpoint",
+        &e,
+        "--dry-run",
     ]);
     run.expect(0);
     for secret in ["flag-secret-key", "flag-token"] {
-        assert!(!run.stderr.contains(secret) && !run.stdout.contains(secret), "{secret} leaked");
+        assert!(
+            !run.stderr.contains(secret) && !run.stdout.contains(secret),
+            "{secret} leaked"
+        );
     }
 
-    let run = sb.car(&["DescribeConcurrentSummary", "--secretId", "AKIDx", "--endpoint", &e]);
+    let run = sb.car(&[
+        "DescribeConcurrentSummary",
+        "--secretId",
+        "AKIDx",
+        "--endpoint",
+        &e,
+    ]);
     run.expect(2);
-    assert!(run.stderr.contains("--secretId: give --secretKey with it"), "{}", run.stderr);
-    sb.unset("TENCENTCLOUD_SECRET_ID");
+    assert!(
+        run.stderr.contains("--secretId: give --secretKey with it"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(srv.requests().len(), 1);
 }
 
@@ -236,8 +403,11 @@ fn explicit_keys_beat_environment_and_profile() {
 /// metadata service): answers each request with `reply(method, path, body)`.
 struct Stub {
     url: String,
-    seen: Arc<Mutex<Vec<(String, String, Vec<(String, String)>)>>>,
+    /// The headers of each request, in order.
+    seen: Arc<Mutex<Vec<Headers>>>,
 }
+
+type Headers = Vec<(String, String)>;
 
 impl Stub {
     fn start(reply: impl Fn(&str, &str) -> (u16, String) + Send + 'static) -> Stub {
@@ -273,7 +443,7 @@ impl Stub {
                 let method = parts.next().unwrap_or_default().to_string();
                 let path = parts.next().unwrap_or_default().to_string();
                 let (status, text) = reply(&method, &path);
-                log.lock().expect("log").push((method, path, headers));
+                log.lock().expect("log").push(headers);
                 let mut stream = reader.into_inner();
                 let _ = write!(
                     stream,
@@ -319,8 +489,13 @@ fn role_arn_and_session_name_assume_the_role_through_sts() {
     );
     let e = srv.endpoint();
     sb.car(&[
-        "DescribeConcurrentSummary", "--role-arn", "qcs::cam::uin/1:roleName/car", "--role-session-name",
-        "ci", "--endpoint", &e,
+        "DescribeConcurrentSummary",
+        "--role-arn",
+        "qcs::cam::uin/1:roleName/car",
+        "--role-session-name",
+        "ci",
+        "--endpoint",
+        &e,
     ])
     .expect(0);
     let reqs = srv.requests();
@@ -329,18 +504,33 @@ fn role_arn_and_session_name_assume_the_role_through_sts() {
     assert_eq!(reqs[0].header("X-TC-Token"), Some("sts-token"));
     let seen = sts.seen.lock().expect("log");
     assert_eq!(seen.len(), 1);
-    let action = seen[0].2.iter().find(|(k, _)| k.eq_ignore_ascii_case("X-TC-Action"));
+    let action = seen[0]
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("X-TC-Action"));
     assert_eq!(action.map(|(_, v)| v.as_str()), Some("AssumeRole"));
-    let auth = seen[0].2.iter().find(|(k, _)| k.eq_ignore_ascii_case("Authorization"));
+    let auth = seen[0]
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("Authorization"));
     assert!(
         auth.is_some_and(|(_, v)| v.contains(&format!("Credential={TEST_SECRET_ID}/"))),
         "STS call not signed with the source keys: {auth:?}"
     );
     drop(seen);
 
-    let run = sb.car(&["DescribeConcurrentSummary", "--role-arn", "a", "--endpoint", &e]);
+    let run = sb.car(&[
+        "DescribeConcurrentSummary",
+        "--role-arn",
+        "a",
+        "--endpoint",
+        &e,
+    ]);
     run.expect(2);
-    assert!(run.stderr.contains("--role-arn: give --role-session-name with it"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--role-arn: give --role-session-name with it"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -351,7 +541,8 @@ fn use_cvm_role_reads_the_metadata_service() {
         .start()
         .expect("server");
     let expires = far_future();
-    let meta = Stub::start(move |_, path| match path {
+    let meta = Stub::start(move |_, path| {
+        match path {
         "/latest/meta-data/cam/security-credentials/" => (200, "car-role".into()),
         "/latest/meta-data/cam/security-credentials/car-role" => (
             200,
@@ -360,20 +551,31 @@ fn use_cvm_role_reads_the_metadata_service() {
             .to_string(),
         ),
         _ => (404, String::new()),
+    }
     });
     // Keys in the environment too: the flag asks for the role, and the role wins (tccli §3.6).
     let mut sb = Sandbox::with_keys();
     sb.set("CAR_METADATA_ENDPOINT", &meta.url);
     let e = srv.endpoint();
-    sb.car(&["--use-cvm-role", "DescribeConcurrentSummary", "--endpoint", &e])
-        .expect(0);
+    sb.car(&[
+        "--use-cvm-role",
+        "DescribeConcurrentSummary",
+        "--endpoint",
+        &e,
+    ])
+    .expect(0);
     let reqs = srv.requests();
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].header("X-TC-Token"), Some("cvm-token"));
     assert_eq!(reqs[0].rejected, None);
 
     sb.set("CAR_METADATA_ENDPOINT", "off");
-    let run = sb.car(&["--use-cvm-role", "DescribeConcurrentSummary", "--endpoint", &e]);
+    let run = sb.car(&[
+        "--use-cvm-role",
+        "DescribeConcurrentSummary",
+        "--endpoint",
+        &e,
+    ]);
     run.expect(5);
     assert!(run.stderr.contains("--use-cvm-role"), "{}", run.stderr);
 }
@@ -383,14 +585,32 @@ fn expressions_are_compiled_before_anything_is_sent() {
     let srv = server();
     let sb = Sandbox::with_keys();
     let e = srv.endpoint();
-    let run = sb.car(&["DescribeConcurrentSummary", "--filter", "a[", "--endpoint", &e]);
-    run.expect(2);
-    assert!(run.stderr.contains("--filter: invalid JMESPath"), "{}", run.stderr);
     let run = sb.car(&[
-        "DescribeConcurrentSummary", "--waiter", r#"{"expr":"a[","to":1}"#, "--endpoint", &e,
+        "DescribeConcurrentSummary",
+        "--filter",
+        "a[",
+        "--endpoint",
+        &e,
     ]);
     run.expect(2);
-    assert!(run.stderr.contains("--waiter expr: invalid JMESPath"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--filter: invalid JMESPath"),
+        "{}",
+        run.stderr
+    );
+    let run = sb.car(&[
+        "DescribeConcurrentSummary",
+        "--waiter",
+        r#"{"expr":"a[","to":1}"#,
+        "--endpoint",
+        &e,
+    ]);
+    run.expect(2);
+    assert!(
+        run.stderr.contains("--waiter expr: invalid JMESPath"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(srv.requests().len(), 0);
 }
 
@@ -400,13 +620,21 @@ fn a_filter_failing_on_a_successful_result_prints_the_result_and_exit_6() {
     let sb = Sandbox::with_keys();
     let e = srv.endpoint();
     // abs() of a string is a JMESPath type error, found only once the result is there.
-    let run = sb.car(&["DescribeConcurrentSummary", "--filter", "abs(RequestId)", "--endpoint", &e]);
+    let run = sb.car(&[
+        "DescribeConcurrentSummary",
+        "--filter",
+        "abs(RequestId)",
+        "--endpoint",
+        &e,
+    ]);
     run.expect(6);
     assert_eq!(srv.requests().len(), 1);
     let shown = run.json();
     assert!(shown["RequestId"].is_string(), "{}", run.stdout);
     assert!(
-        run.stderr.contains("DescribeConcurrentSummary succeeded and its whole result is printed instead"),
+        run.stderr.contains(
+            "DescribeConcurrentSummary succeeded and its whole result is printed instead"
+        ),
         "{}",
         run.stderr
     );
@@ -418,28 +646,50 @@ fn a_waiter_on_an_action_that_changes_something_is_refused() {
     let sb = Sandbox::with_keys();
     let e = srv.endpoint();
     let run = sb.car(&[
-        "delete-application", "--application-id", "app-1", "--waiter",
-        r#"{"expr":"RequestId","to":"x"}"#, "--endpoint", &e,
+        "delete-application",
+        "--application-id",
+        "app-1",
+        "--waiter",
+        r#"{"expr":"RequestId","to":"x"}"#,
+        "--endpoint",
+        &e,
     ]);
     run.expect(2);
-    assert!(run.stderr.contains("would repeat the change"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("would repeat the change"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(srv.requests().len(), 0);
 }
 
 #[test]
 fn dry_run_without_credentials_signs_with_placeholders_and_says_so() {
     let sb = Sandbox::empty();
-    let run = sb.car(&["delete-application", "--application-id", "app-1", "--dry-run"]);
+    let run = sb.car(&[
+        "delete-application",
+        "--application-id",
+        "app-1",
+        "--dry-run",
+    ]);
     run.expect(0);
     assert!(run.stderr.contains("placeholder keys"), "{}", run.stderr);
-    assert!(run.stdout.contains("X-TC-Action: DeleteApplication"), "{}", run.stdout);
-    assert!(run.stdout.contains("{\"ApplicationId\":\"app-1\"}"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("X-TC-Action: DeleteApplication"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("{\"ApplicationId\":\"app-1\"}"),
+        "{}",
+        run.stdout
+    );
     // With keys configured, they are used and nothing is said.
-    let run = Sandbox::with_keys().car(&["delete-application", "--application-id", "a", "--dry-run"]);
+    let run =
+        Sandbox::with_keys().car(&["delete-application", "--application-id", "a", "--dry-run"]);
     run.expect(0);
     assert!(!run.stderr.contains("placeholder"), "{}", run.stderr);
     assert!(!run.stdout.contains("AKIDPLACEHOLDER"), "{}", run.stdout);
-    let _ = (TEST_SECRET_ID, TEST_SECRET_KEY);
 }
 
 #[test]
@@ -451,7 +701,9 @@ fn misplaced_words_are_explained() {
     let run = sb.car(&["--application-id", "app-1", "delete-application"]);
     run.expect(2);
     assert!(
-        run.stderr.contains("--application-id is a parameter of DeleteApplication: write it after the action name"),
+        run.stderr.contains(
+            "--application-id is a parameter of DeleteApplication: write it after the action name"
+        ),
         "{}",
         run.stderr
     );
@@ -462,8 +714,19 @@ fn configure_help_lists_only_its_own_options() {
     let run = Sandbox::empty().car(&["configure", "--help"]);
     run.expect(0);
     assert!(run.stdout.contains("--profile"), "{}", run.stdout);
-    for other in ["--region", "--endpoint", "--output", "--dry-run", "--filter", "--secretId"] {
-        assert!(!run.stdout.contains(other), "{other} in configure help:\n{}", run.stdout);
+    for other in [
+        "--region",
+        "--endpoint",
+        "--output",
+        "--dry-run",
+        "--filter",
+        "--secretId",
+    ] {
+        assert!(
+            !run.stdout.contains(other),
+            "{other} in configure help:\n{}",
+            run.stdout
+        );
     }
 }
 
@@ -472,7 +735,10 @@ fn completions_offer_documented_values() {
     let run = Sandbox::empty().car(&["completions", "bash"]);
     run.expect(0);
     // car-enums.json: CreateSessionRequest.Role is Player or Viewer.
-    assert!(run.stdout.contains("Player Viewer"), "no Role values in the bash script");
+    assert!(
+        run.stdout.contains("Player Viewer"),
+        "no Role values in the bash script"
+    );
 }
 
 #[cfg(unix)]
@@ -489,6 +755,9 @@ fn a_non_utf8_argument_is_not_echoed() {
         .expect("run car");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("argument 3 (the value of --secretKey) is not valid UTF-8"), "{stderr}");
+    assert!(
+        stderr.contains("argument 3 (the value of --secretKey) is not valid UTF-8"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("s3cr3t"), "{stderr}");
 }
