@@ -17,6 +17,13 @@ pub fn root() -> Command {
     root_with(global_args())
 }
 
+/// The root for the listing of every action (`car`, `car --help`): the stubs are never
+/// run, so the options are not copied into each of them, which would cost more than
+/// the rest of the start-up.
+pub fn listing_root() -> Command {
+    root_with(global_args().into_iter().map(|a| a.global(false)).collect())
+}
+
 /// The root for `car configure`: only the options that apply to it, so its help does
 /// not list request options it would ignore.
 pub fn configure_root() -> Command {

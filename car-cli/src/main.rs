@@ -68,7 +68,7 @@ fn run(args: Vec<String>) -> Result<(), Failure> {
         argv::Target::Unknown(name) => return Err(argv::unknown(name)),
         argv::Target::Listing => car_api::metadata::ACTIONS
             .iter()
-            .fold(cli::root(), |r, a| r.subcommand(actions::stub(a)))
+            .fold(cli::listing_root(), |r, a| r.subcommand(actions::stub(a)))
             .subcommand(configure::command())
             .subcommand(completions::command()),
     };
