@@ -383,6 +383,30 @@ fn explicit_keys_beat_environment_and_profile() {
         );
     }
 
+    // No environment: the flags beat the profile's keys, even a profile chosen by name.
+    let profile_only = Sandbox::empty();
+    profile_only.write(
+        ".tccli/p.credential",
+        r#"{"secretId": "AKIDfile", "secretKey": "file-key"}"#,
+    );
+    profile_only
+        .car(&[
+            "DescribeConcurrentSummary",
+            "--profile",
+            "p",
+            "--secretId",
+            "AKIDflagEXAMPLE",
+            "--secretKey",
+            "flag-secret-key",
+            "--token",
+            "flag-token",
+            "--endpoint",
+            &e,
+        ])
+        .expect(0);
+    assert_eq!(srv.requests().len(), 2);
+    assert_eq!(srv.requests()[1].rejected, None);
+
     let run = sb.car(&[
         "DescribeConcurrentSummary",
         "--secretId",
@@ -396,7 +420,7 @@ fn explicit_keys_beat_environment_and_profile() {
         "{}",
         run.stderr
     );
-    assert_eq!(srv.requests().len(), 1);
+    assert_eq!(srv.requests().len(), 2);
 }
 
 /// A tiny HTTP/1.1 server for the services car reaches besides CAR (STS, the CVM
