@@ -312,8 +312,8 @@ fn no_credentials(e: &car_api::Error) -> bool {
 }
 
 /// A successful call whose result an expression could not be applied to: the whole
-/// result is printed, so nothing the call returned is lost, and the exit status says
-/// the call went through.
+/// result is printed, so nothing the call returned is lost, and the exit status
+/// ([`Status::Output`], as for an unwritable stdout) says the request was sent.
 fn unfiltered(response: &Value, s: &Settings, req: &Request, problem: String) -> Failure {
     print_stdout(&render(
         response,
@@ -322,7 +322,7 @@ fn unfiltered(response: &Value, s: &Settings, req: &Request, problem: String) ->
         req.action.name,
     ));
     Failure::new(
-        Status::Unfiltered,
+        Status::Output,
         "ClientFilterError",
         format!(
             "{problem}; {} succeeded and its whole result is printed instead",

@@ -17,9 +17,9 @@ pub enum Status {
     Network = 4,
     /// Credentials or configuration.
     Config = 5,
-    /// The call succeeded (its whole result is on stdout) but `--filter` or a `--waiter`
-    /// expression failed on it: something may have changed, so never 2.
-    Unfiltered = 6,
+    /// The request was sent, but its result could not be shown: standard output could
+    /// not be written (a full disk, say). Not "nothing was sent", not an API error.
+    Output = 6,
 }
 
 /// A failed invocation: what to print and how to exit.
