@@ -57,7 +57,9 @@ fn root_with(args: Vec<Arg>) -> Command {
              `car DescribeApplicationList --Offset 0 --Limit 10` is \
              `car describe-application-list --offset 0 --limit 10`.\n\
              Exit status: 0 success, 2 invalid input (nothing sent), 3 API error, \
-             4 network/timeout/bad response, 5 credentials or configuration.",
+             4 network/timeout/bad response, 5 credentials or configuration, \
+             6 sent but the result could not be shown as asked (stdout unwritable, \
+             or --filter failed on the result, which is then printed whole).",
         )
         .subcommand_value_name("ACTION")
         .arg_required_else_help(true)
