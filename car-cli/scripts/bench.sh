@@ -4,6 +4,10 @@
 #
 #   car-cli/scripts/bench.sh [RUNS]        (default 200 runs per command)
 #
+# Also measures a tccli-style line (globals after the action, an unfolded argument), so
+# the argument pass is timed on the common path too. CAR_TCCLI names a tccli to compare
+# with; otherwise one is installed into a throw-away venv when possible.
+#
 # Uses hyperfine when it is there (installed with apt-get when possible), otherwise a
 # shell loop timed with `date +%s%N`.
 set -euo pipefail
@@ -63,19 +67,31 @@ median_ms() {
 tool=loop; command -v hyperfine >/dev/null && tool="hyperfine $(hyperfine --version | cut -d' ' -f2)"
 echo "== measuring ($runs runs each, $tool)"
 call_ms=$(median_ms "${call[@]}")
+tccli_style=("$car" DescribeApplicationList --cli-unfold-argument --Offset 0 --Limit 10 --Filters.0.Name ApplicationId --Filters.0.Values app-1 --endpoint "$endpoint" --output json)
+if "${tccli_style[@]}" >/dev/null 2>&1; then
+  style_ms=$(median_ms "${tccli_style[@]}")
+else
+  style_ms="n/a (this build does not take --cli-unfold-argument)"
+fi
 help_ms=$(median_ms "$car" --help)
 cp "$car" "$tmp/car-stripped"
 strip "$tmp/car-stripped" 2>/dev/null || true
 size=$(stat -c %s "$tmp/car-stripped")
 
 printf 'car describe-application-list (loopback)   median %s ms\n' "$call_ms"
+printf 'car DescribeApplicationList, tccli style    median %s ms\n' "$style_ms"
 printf 'car --help                                 median %s ms\n' "$help_ms"
 printf 'release binary, stripped                   %s bytes (%.1f MiB)\n' "$size" "$(echo "$size / 1048576" | bc -l 2>/dev/null || python3 -c "print($size/1048576)")"
 
-# The same call through tccli, when it can be installed: tccli speaks only HTTPS, so both
-# tools go through a TLS server with a self-signed certificate they are told to trust.
+# The same call through tccli (CAR_TCCLI, else installed into a throw-away venv): tccli
+# speaks only HTTPS, so both tools go through a TLS server with a self-signed certificate
+# they are told to trust.
 echo "== comparing with tccli-intl-en over HTTPS"
-if python3 -m venv "$tmp/venv" >/dev/null 2>&1 && "$tmp/venv/bin/python" -m pip install --quiet "tccli-intl-en==3.1.193.1" >/dev/null 2>&1; then
+tccli=${CAR_TCCLI:-}
+if [ -z "$tccli" ] && python3 -m venv "$tmp/venv" >/dev/null 2>&1 && "$tmp/venv/bin/python" -m pip install --quiet "tccli-intl-en==3.1.193.1" >/dev/null 2>&1; then
+  tccli="$tmp/venv/bin/tccli"
+fi
+if [ -n "$tccli" ]; then
   "$target/release/examples/loopback_server" --tls "$tmp/ca.pem" >"$tmp/tls.out" &
   tls_pid=$!
   trap 'kill $tls_pid 2>/dev/null || true; cleanup' EXIT
@@ -83,10 +99,12 @@ if python3 -m venv "$tmp/venv" >/dev/null 2>&1 && "$tmp/venv/bin/python" -m pip 
   tls_endpoint=$(sed -n 's/^endpoint=//p' "$tmp/tls.out")
   tls_host=${tls_endpoint#https://}
   # The Tencent SDK under tccli trusts only certifi's bundle (it ignores
-  # REQUESTS_CA_BUNDLE), so add the test certificate to this throw-away venv's copy.
-  cat "$tmp/ca.pem" >>"$("$tmp/venv/bin/python" -c 'import certifi; print(certifi.where())')"
+  # REQUESTS_CA_BUNDLE); a `certifi` module first on PYTHONPATH points it at the test CA.
+  mkdir -p "$tmp/shim/certifi"
+  printf 'def where():\n    return %s\n\ndef contents():\n    return open(where()).read()\n' "'$tmp/ca.pem'" >"$tmp/shim/certifi/__init__.py"
+  export PYTHONPATH="$tmp/shim"
   car_tls=("$car" describe-application-list --offset 0 --limit 10 --endpoint "$tls_endpoint" --ca-bundle "$tmp/ca.pem")
-  tccli_call=("$tmp/venv/bin/tccli" car DescribeApplicationList --Offset 0 --Limit 10 --endpoint "$tls_host" --region ap-singapore)
+  tccli_call=("$tccli" car DescribeApplicationList --Offset 0 --Limit 10 --endpoint "$tls_host" --region ap-singapore)
   "${car_tls[@]}" >/dev/null
   "${tccli_call[@]}" >/dev/null || { echo "tccli call failed" >&2; exit 1; }
   tls_runs=$runs; [ "$tls_runs" -gt 30 ] && tls_runs=30

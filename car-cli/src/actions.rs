@@ -387,7 +387,7 @@ fn parse_json_flag(m: &MemberMeta, raw: &str) -> Result<Value, String> {
     })
 }
 
-fn scalar(shape: &Shape, raw: &str) -> Result<Value, String> {
+pub fn scalar(shape: &Shape, raw: &str) -> Result<Value, String> {
     let bad = || format!("expected {}, got {:?}", describe_shape(shape), raw);
     match shape {
         Shape::Int64 => raw

@@ -1,11 +1,15 @@
 //! Running one action: settings from flags, environment and the tccli profile; the
 //! client; `--dry-run`; the call (repeated under `--waiter`); printing the answer.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use car_api::credentials::{tccli_profile_name, Env, TccliConfig};
+use car_api::credentials::{
+    tccli_profile_name, Credentials, CredentialsError, CvmRoleProvider, DefaultChain,
+    DefaultChainBuilder, Env, StsAssumeRoleProvider, TccliConfig, METADATA_ENDPOINT_VAR,
+};
 use car_api::meta::ActionMeta;
-use car_api::{Client, Endpoint, Site};
+use car_api::{Client, ClientBuilder, Endpoint, ErrorKind, Site};
 use serde_json::Value;
 
 use crate::cli::{Format, Globals};
@@ -96,11 +100,57 @@ fn resolve(g: &Globals) -> Result<Settings, Failure> {
     })
 }
 
-fn client(g: &Globals, s: &Settings) -> Result<Client, Failure> {
-    let mut b = Client::builder().request_client(concat!("car-cli/", env!("CARGO_PKG_VERSION")));
-    if let Some(p) = &g.profile {
-        b = b.profile(p.clone());
+/// The `X-TC-RequestClient` value: car's name, then `--request-client` after `; `, the
+/// way tccli appends it to its own.
+const REQUEST_CLIENT: &str = concat!("car-cli/", env!("CARGO_PKG_VERSION"));
+const HEADER_LIMIT: usize = 128;
+
+/// Keys `--dry-run` signs with when none are configured: it must show the request, and
+/// the signature of a request never sent proves nothing.
+const PLACEHOLDER_ID: &str = "AKIDPLACEHOLDER000000000000000000000";
+const PLACEHOLDER_KEY: &str = "PlaceholderSecretKeyForDryRun000";
+
+/// Checks the credential and header options, before anything is read or sent.
+pub fn check_flags(g: &Globals) -> Vec<String> {
+    let mut problems = Vec::new();
+    match (&g.secret_id, &g.secret_key) {
+        (Some(_), None) => problems.push("--secretId: give --secretKey with it".to_string()),
+        (None, Some(_)) => problems.push("--secretKey: give --secretId with it".to_string()),
+        (None, None) if g.token.is_some() => {
+            problems.push("--token: give --secretId and --secretKey with it".to_string())
+        }
+        _ => {}
     }
+    match (&g.role_arn, &g.role_session_name) {
+        (Some(_), None) => problems.push("--role-arn: give --role-session-name with it".into()),
+        (None, Some(_)) => problems.push("--role-session-name: give --role-arn with it".into()),
+        _ => {}
+    }
+    if let Some(v) = &g.request_client {
+        let room = HEADER_LIMIT - REQUEST_CLIENT.len() - 2;
+        if let Some(c) = v.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ')) {
+            problems.push(format!(
+                "--request-client: expected printable ASCII (it goes into an HTTP header), got {c:?}"
+            ));
+        } else if v.len() > room {
+            problems.push(format!(
+                "--request-client: expected at most {room} characters, got {}",
+                v.len()
+            ));
+        }
+    }
+    problems
+}
+
+fn client(g: &Globals, s: &Settings, placeholder_keys: bool) -> Result<Client, Failure> {
+    let tag = match &g.request_client {
+        Some(v) => format!("{REQUEST_CLIENT}; {v}"),
+        None => REQUEST_CLIENT.to_string(),
+    };
+    let builder = Client::builder()
+        .request_client(tag)
+        .allow_insecure_http(g.insecure_http);
+    let mut b = credentials(g, builder, placeholder_keys)?;
     if let Some(e) = &s.endpoint {
         b = b.endpoint(e.clone());
     }
@@ -135,10 +185,92 @@ fn client(g: &Globals, s: &Settings) -> Result<Client, Failure> {
     Ok(client)
 }
 
+/// Where the keys come from: tccli's order (CVM role, then STS AssumeRole, then the
+/// keys), each taking its source keys from `--secretId`/`--secretKey` or the standard
+/// chain. The chain still supplies region and endpoint from the environment and profile.
+fn credentials(g: &Globals, b: ClientBuilder, placeholder: bool) -> Result<ClientBuilder, Failure> {
+    let mut chain = DefaultChain::builder();
+    if let Some(p) = &g.profile {
+        chain = chain.profile(p.clone());
+    }
+    let explicit = match (&g.secret_id, &g.secret_key) {
+        (Some(id), Some(key)) => {
+            let c = Credentials::new(id.0.clone(), key.0.clone());
+            Some(match &g.token {
+                Some(t) => c.with_token(t.0.clone()),
+                None => c,
+            })
+        }
+        _ => None,
+    };
+    if placeholder {
+        chain = chain.explicit(Credentials::new(PLACEHOLDER_ID, PLACEHOLDER_KEY));
+    } else if let Some(c) = explicit {
+        chain = chain.explicit(c);
+    }
+    if placeholder || !(g.use_cvm_role || g.role_arn.is_some()) {
+        return Ok(b.default_chain(chain));
+    }
+    let b = profile_settings(g, b, &chain)?;
+    if g.use_cvm_role {
+        let env = Env::process();
+        let provider = match env.get(METADATA_ENDPOINT_VAR).as_deref() {
+            Some("off") => {
+                return Err(Failure::config(format!(
+                    "--use-cvm-role: the metadata service is switched off ({METADATA_ENDPOINT_VAR}=off)"
+                )))
+            }
+            Some(url) if !url.is_empty() => CvmRoleProvider::new().with_base_url(url),
+            _ => CvmRoleProvider::new(),
+        };
+        return Ok(b.credentials_provider(provider.allow_insecure_http(g.insecure_http)));
+    }
+    let (Some(arn), Some(name)) = (&g.role_arn, &g.role_session_name) else {
+        return Ok(b.default_chain(chain));
+    };
+    let source = chain.build();
+    let sts_endpoint = source
+        .tccli_config()
+        .map_err(config_failure)?
+        .and_then(|c| c.sts_endpoint().map(str::to_owned));
+    let mut sts = StsAssumeRoleProvider::new(Arc::new(source), arn.clone(), name.clone())
+        .allow_insecure_http(g.insecure_http);
+    if let Some(e) = sts_endpoint {
+        sts = sts.with_endpoint(&e);
+    }
+    Ok(b.credentials_provider(sts))
+}
+
+/// With a credentials provider of its own, the client no longer reads the profile, so
+/// region and endpoint are taken from it here, in the same order.
+fn profile_settings(
+    g: &Globals,
+    mut b: ClientBuilder,
+    chain: &DefaultChainBuilder,
+) -> Result<ClientBuilder, Failure> {
+    let chain = chain.clone().build();
+    if g.region.is_none() {
+        if let Some(r) = chain.region().map_err(config_failure)? {
+            b = b.region(r);
+        }
+    }
+    if g.endpoint.is_none() && g.site.is_none() {
+        let config = chain.tccli_config().map_err(config_failure)?;
+        if let Some(e) = config.as_ref().and_then(|c| c.car_endpoint()) {
+            b = b.endpoint(e.to_string());
+        }
+    }
+    Ok(b)
+}
+
+fn config_failure(e: CredentialsError) -> Failure {
+    Failure::from_api(&car_api::Error::from(e))
+}
+
 /// Sends the request (or prints it under `--dry-run`) and prints the answer.
 pub fn run(g: &Globals, req: Request) -> Result<(), Failure> {
     let settings = resolve(g)?;
-    let client = client(g, &settings)?;
+    let client = client(g, &settings, false)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -151,11 +283,23 @@ pub fn run(g: &Globals, req: Request) -> Result<(), Failure> {
         })?;
     tracing::debug!(action = req.action.name, body = %crate::actions::redacted_body(req.action, &req.body), "request");
     if g.dry_run {
-        return rt.block_on(dry_run(&client, &req));
+        return match rt.block_on(dry_run(&client, &req)) {
+            Err(e) if no_credentials(&e) => {
+                crate::exit::print_stderr(
+                    "note: no credentials are configured, so this request is signed with placeholder keys\n",
+                );
+                let client = self::client(g, &settings, true)?;
+                rt.block_on(dry_run(&client, &req)).map_err(Failure::from)
+            }
+            other => other.map_err(Failure::from),
+        };
     }
-    let response = rt.block_on(call(&client, &req))?;
+    let response = rt.block_on(call(&client, &req, &settings))?;
     let shown = match &req.filter {
-        Some(f) => f.search(&response).map_err(Failure::usage)?,
+        Some(f) => match f.search(&response) {
+            Ok(v) => v,
+            Err(e) => return Err(unfiltered(&response, &settings, &req, e)),
+        },
         None => response,
     };
     let hint = if req.filter.is_some() {
@@ -167,7 +311,31 @@ pub fn run(g: &Globals, req: Request) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn call(client: &Client, req: &Request) -> Result<Value, Failure> {
+fn no_credentials(e: &car_api::Error) -> bool {
+    matches!(e.kind(), ErrorKind::Credentials(c) if matches!(**c, CredentialsError::NoneFound { .. }))
+}
+
+/// A successful call whose result an expression could not be applied to: the whole
+/// result is printed, so nothing the call returned is lost, and the exit status
+/// ([`Status::Output`], as for an unwritable stdout) says the request was sent.
+fn unfiltered(response: &Value, s: &Settings, req: &Request, problem: String) -> Failure {
+    print_stdout(&render(
+        response,
+        s.output,
+        Hint::Response(req.action.output),
+        req.action.name,
+    ));
+    Failure::new(
+        Status::Output,
+        "ClientFilterError",
+        format!(
+            "{problem}; {} succeeded and its whole result is printed instead",
+            req.action.name
+        ),
+    )
+}
+
+async fn call(client: &Client, req: &Request, s: &Settings) -> Result<Value, Failure> {
     let Some(w) = &req.waiter else {
         return client
             .call_json(req.action, &req.body)
@@ -177,7 +345,17 @@ async fn call(client: &Client, req: &Request) -> Result<Value, Failure> {
     let started = Instant::now();
     loop {
         let response = client.call_json(req.action, &req.body).await?;
-        let found = w.expr.search(&response).map_err(Failure::usage)?;
+        let found = match w.expr.search(&response) {
+            Ok(v) => v,
+            Err(e) => {
+                return Err(unfiltered(
+                    &response,
+                    s,
+                    req,
+                    e.replacen("--filter", "--waiter expr", 1),
+                ))
+            }
+        };
         if w.reached(&found) {
             return Ok(response);
         }
@@ -204,9 +382,10 @@ async fn call(client: &Client, req: &Request) -> Result<Value, Failure> {
     }
 }
 
-async fn dry_run(client: &Client, req: &Request) -> Result<(), Failure> {
-    let body = serde_json::to_vec(&req.body)
-        .map_err(|e| Failure::usage(format!("cannot encode the request: {e}")))?;
+async fn dry_run(client: &Client, req: &Request) -> Result<(), car_api::Error> {
+    let body = serde_json::to_vec(&req.body).map_err(|e| {
+        car_api::Error::invalid_request(None, format!("cannot encode the request: {e}"))
+    })?;
     let signed = client.sign(req.action, body).await?;
     let mut out = format!("POST {}\n", signed.url);
     for (k, v) in signed.redacted_headers() {

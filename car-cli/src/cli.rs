@@ -1,83 +1,41 @@
-//! Global options, and the look at argv that decides which subcommand to build: only
-//! the action that was asked for is turned into a clap command, so start-up stays fast.
+//! Global options: car's own and tccli's, as clap arguments, and what they say.
 
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 const GLOBAL: &str = "Global options";
-
-/// Options that take a value: the argv scan must skip their value to find the action.
-const VALUE_OPTIONS: &[&str] = &[
-    "--profile",
-    "--region",
-    "--endpoint",
-    "--site",
-    "--timeout",
-    "--language",
-    "--https-proxy",
-    "--ca-bundle",
-    "--output",
-    "--filter",
-    "--waiter",
-    "--cli-input-json",
-];
+const TCCLI: &str = "tccli's global options";
 
 /// Long names of global options, so an action member never takes one of them.
 pub fn is_global_long(name: &str) -> bool {
-    VALUE_OPTIONS.iter().any(|o| &o[2..] == name)
-        || matches!(
-            name,
-            "dry-run" | "debug" | "verbose" | "generate-cli-skeleton" | "help" | "version"
-        )
-}
-
-/// What the first positional argument names.
-#[derive(Debug, Default)]
-pub struct Scan {
-    /// The first positional argument: an action, `configure`, `completions`, `help`.
-    pub command: Option<String>,
-    /// The positional after `help` (`car help describe-application-list`).
-    pub help_target: Option<String>,
-    /// `--output json` was given on the command line (errors then go out as JSON).
-    pub json_errors: bool,
-}
-
-/// Finds the subcommand without a full parse; clap does the real parsing afterwards.
-pub fn scan(args: &[String]) -> Scan {
-    let mut out = Scan::default();
-    let mut positionals = Vec::new();
-    let mut i = 1;
-    while i < args.len() {
-        let a = args[i].as_str();
-        if a == "--" {
-            break;
-        }
-        if let Some(v) = a.strip_prefix("--output=") {
-            out.json_errors = v == "json";
-        } else if a == "--output" {
-            out.json_errors = args.get(i + 1).is_some_and(|v| v == "json");
-        }
-        if a.starts_with('-') && a.len() > 1 {
-            if VALUE_OPTIONS.contains(&a) {
-                i += 1;
-            }
-        } else if positionals.is_empty() || (positionals.len() == 1 && positionals[0] == "help") {
-            // Later positionals are values of action flags, which this scan does not know;
-            // it keeps going only to see `--output`.
-            positionals.push(a);
-        }
-        i += 1;
-    }
-    out.command = positionals.first().map(|s| s.to_string());
-    if out.command.as_deref() == Some("help") {
-        out.help_target = positionals.get(1).map(|s| s.to_string());
-    }
-    out
+    crate::argv::GLOBALS.iter().any(|(n, _)| *n == name)
 }
 
 /// The root command with the global options and no subcommands yet.
 pub fn root() -> Command {
+    root_with(global_args())
+}
+
+/// The root for the listing of every action (`car`, `car --help`): the stubs are never
+/// run, so the options are not copied into each of them, which would cost more than
+/// the rest of the start-up.
+pub fn listing_root() -> Command {
+    root_with(global_args().into_iter().map(|a| a.global(false)).collect())
+}
+
+/// The root for `car configure`: only the options that apply to it, so its help does
+/// not list request options it would ignore.
+pub fn configure_root() -> Command {
+    root_with(
+        global_args()
+            .into_iter()
+            .filter(|a| matches!(a.get_id().as_str(), "profile" | "verbose"))
+            .collect(),
+    )
+}
+
+fn root_with(args: Vec<Arg>) -> Command {
     let s = car_api::metadata::SERVICE;
     Command::new("car")
         .version(env!("CARGO_PKG_VERSION"))
@@ -99,11 +57,13 @@ pub fn root() -> Command {
              `car DescribeApplicationList --Offset 0 --Limit 10` is \
              `car describe-application-list --offset 0 --limit 10`.\n\
              Exit status: 0 success, 2 invalid input (nothing sent), 3 API error, \
-             4 network/timeout/bad response, 5 credentials or configuration.",
+             4 network/timeout/bad response, 5 credentials or configuration, \
+             6 sent but the result could not be shown as asked (stdout unwritable, \
+             or --filter failed on the result, which is then printed whole).",
         )
         .subcommand_value_name("ACTION")
         .arg_required_else_help(true)
-        .args(global_args())
+        .args(args)
 }
 
 fn global_args() -> Vec<Arg> {
@@ -149,6 +109,12 @@ fn global_args() -> Vec<Arg> {
             .action(ArgAction::SetTrue)
             .global(true)
             .help_heading(GLOBAL),
+        Arg::new("insecure-http")
+            .long("insecure-http")
+            .help("Allow a plain http:// endpoint (CAR or STS) on a host that is not loopback; keys and tokens then cross the network in cleartext")
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .help_heading(GLOBAL),
         Arg::new("verbose")
             .short('v')
             .long("debug")
@@ -156,7 +122,36 @@ fn global_args() -> Vec<Arg> {
             .action(ArgAction::Count)
             .global(true)
             .help_heading(GLOBAL),
+        tccli("secretId", "ID", "SecretId to sign with; with --secretKey, beats the environment and the profile"),
+        tccli("secretKey", "KEY", "SecretKey to sign with (see --secretId)"),
+        tccli("token", "TOKEN", "Session token sent with --secretId and --secretKey"),
+        tccli("role-arn", "ARN", "With --role-session-name: sign with temporary keys from STS AssumeRole (the profile's sts.endpoint, else sts.tencentcloudapi.com)"),
+        tccli("role-session-name", "NAME", "Session name for --role-arn"),
+        tccli("request-client", "NAME", "Appended to the X-TC-RequestClient header, as tccli does"),
+        tccli_flag("use-cvm-role", "Sign with the CVM instance's role credentials from the metadata service"),
+        tccli_flag("cli-unfold-argument", "Give structured parameters one leaf at a time: --Filters.0.Name N --Filters.0.Values V1 V2"),
+        tccli_flag("warning", "Accepted for tccli compatibility; car always shows its warnings"),
+        tccli_flag("detail", "With `car ACTION help`: the full help"),
     ]
+}
+
+fn tccli(id: &'static str, name: &'static str, help: &'static str) -> Arg {
+    Arg::new(id)
+        .long(id)
+        .value_name(name)
+        .help(help)
+        .global(true)
+        .help_heading(TCCLI)
+        .action(ArgAction::Set)
+}
+
+fn tccli_flag(id: &'static str, help: &'static str) -> Arg {
+    Arg::new(id)
+        .long(id)
+        .help(help)
+        .global(true)
+        .help_heading(TCCLI)
+        .action(ArgAction::SetTrue)
 }
 
 /// The output formats.
@@ -178,6 +173,16 @@ impl Format {
     }
 }
 
+/// A value that must never be printed, not even by `{:?}`.
+#[derive(Clone, Default)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("** redacted **")
+    }
+}
+
 /// The global options as given on the command line.
 #[derive(Debug, Default)]
 pub struct Globals {
@@ -195,12 +200,22 @@ pub struct Globals {
     pub cli_input_json: Option<String>,
     pub skeleton: Option<String>,
     pub dry_run: bool,
+    pub insecure_http: bool,
     pub verbose: u8,
+    pub secret_id: Option<Secret>,
+    pub secret_key: Option<Secret>,
+    pub token: Option<Secret>,
+    pub role_arn: Option<String>,
+    pub role_session_name: Option<String>,
+    pub use_cvm_role: bool,
+    pub request_client: Option<String>,
 }
 
 impl Globals {
+    /// Reads what `m` defines; `car configure` defines only some of the options.
     pub fn from_matches(m: &ArgMatches) -> Result<Globals, crate::exit::Failure> {
-        let s = |id: &str| m.get_one::<String>(id).cloned();
+        let s = |id: &str| m.try_get_one::<String>(id).ok().flatten().cloned();
+        let flag = |id: &str| m.try_get_one::<bool>(id).ok().flatten() == Some(&true);
         let timeout = match s("timeout") {
             None => None,
             Some(t) => match t.parse::<f64>() {
@@ -228,8 +243,21 @@ impl Globals {
             waiter: s("waiter"),
             cli_input_json: s("cli-input-json"),
             skeleton: s("generate-cli-skeleton"),
-            dry_run: m.get_flag("dry-run"),
-            verbose: m.get_count("verbose"),
+            dry_run: flag("dry-run"),
+            insecure_http: flag("insecure-http"),
+            verbose: m
+                .try_get_one::<u8>("verbose")
+                .ok()
+                .flatten()
+                .copied()
+                .unwrap_or(0),
+            secret_id: s("secretId").map(Secret),
+            secret_key: s("secretKey").map(Secret),
+            token: s("token").map(Secret),
+            role_arn: s("role-arn"),
+            role_session_name: s("role-session-name"),
+            use_cvm_role: flag("use-cvm-role"),
+            request_client: s("request-client"),
         })
     }
 }
@@ -238,39 +266,26 @@ impl Globals {
 mod tests {
     use super::*;
 
-    fn argv(s: &str) -> Vec<String> {
-        std::iter::once("car")
-            .chain(s.split_whitespace())
-            .map(str::to_owned)
-            .collect()
-    }
-
     #[test]
-    fn finds_the_action_past_global_options() {
-        let s = scan(&argv(
-            "--region ap-x --dry-run --output json describe-cos-credential --application-id a",
-        ));
-        assert_eq!(s.command.as_deref(), Some("describe-cos-credential"));
-        assert!(s.json_errors);
-        let s = scan(&argv(
-            "describe-application-list --offset abc --output json",
-        ));
-        assert!(s.json_errors);
-        let s = scan(&argv("--output=table help DescribeCosCredential"));
-        assert_eq!(s.command.as_deref(), Some("help"));
-        assert_eq!(s.help_target.as_deref(), Some("DescribeCosCredential"));
-        assert!(!s.json_errors);
-        assert_eq!(scan(&argv("--profile")).command, None);
-    }
-
-    #[test]
-    fn globals_cover_scan_list() {
+    fn every_global_the_argv_pass_knows_is_defined() {
         let root = root();
-        for o in VALUE_OPTIONS {
+        for (name, _) in crate::argv::GLOBALS {
             assert!(
-                root.get_arguments().any(|a| a.get_long() == Some(&o[2..])),
-                "{o}"
+                root.get_arguments().any(|a| a.get_long() == Some(name))
+                    || matches!(*name, "help" | "version"),
+                "{name}"
             );
         }
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let g = Globals {
+            secret_key: Some(Secret("s3cr3t-key".into())),
+            token: Some(Secret("s3cr3t-token".into())),
+            ..Globals::default()
+        };
+        let shown = format!("{g:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
     }
 }

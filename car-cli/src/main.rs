@@ -1,6 +1,7 @@
 //! `car`: the command line for Tencent Cloud CAR, a drop-in for `tccli car`.
 
 mod actions;
+mod argv;
 mod call;
 mod cli;
 mod completions;
@@ -10,6 +11,7 @@ mod input;
 mod output;
 mod waiter;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
@@ -23,59 +25,68 @@ fn main() -> ExitCode {
     car_api::credentials::set_warning_handler(|w| {
         exit::print_stderr(&format!("warning: {w}\n"));
     });
-    let (args, scan) = match collect_args() {
-        Ok(args) => {
-            let scan = cli::scan(&args);
-            (args, scan)
-        }
+    let args = match collect_args(std::env::args_os()) {
+        Ok(args) => args,
         Err(f) => return ExitCode::from(f.report(false) as u8),
     };
-    let status = match run(args, &scan) {
+    let json_errors = argv::wants_json_errors(&args);
+    let status = match run(args) {
         Ok(()) => Status::Success,
-        Err(f) => f.report(scan.json_errors),
+        Err(f) => f.report(json_errors),
     };
     ExitCode::from(status as u8)
 }
 
-fn collect_args() -> Result<Vec<String>, Failure> {
-    std::env::args_os()
-        .enumerate()
-        .map(|(i, a)| {
-            a.into_string()
-                .map_err(|a| Failure::usage(format!("argument {i} is not valid UTF-8: {a:?}")))
-        })
-        .collect()
-}
-
-fn run(args: Vec<String>, scan: &cli::Scan) -> Result<(), Failure> {
-    let target = if scan.command.as_deref() == Some("help") {
-        scan.help_target.as_deref()
-    } else {
-        scan.command.as_deref()
-    };
-    if let Some(name) = target
-        .filter(|n| !n.starts_with('-') && !matches!(*n, "configure" | "completions" | "help"))
-    {
-        if actions::find(name).is_none() {
-            return Err(unknown_command(name));
+/// The arguments as text. One that is not UTF-8 is described, never echoed: it may be
+/// a secret given to `--secretKey`.
+fn collect_args(raw: impl Iterator<Item = OsString>) -> Result<Vec<String>, Failure> {
+    let mut args: Vec<String> = Vec::new();
+    for (i, a) in raw.enumerate() {
+        match a.into_string() {
+            Ok(s) => args.push(s),
+            Err(a) => {
+                let of = args
+                    .last()
+                    .filter(|p| p.starts_with("--") && !p.contains('='))
+                    .map(|p| format!(" (the value of {p})"))
+                    .unwrap_or_default();
+                return Err(Failure::usage(format!(
+                    "argument {i}{of} is not valid UTF-8 ({} bytes); car takes UTF-8 text only",
+                    a.len()
+                )));
+            }
         }
     }
+    Ok(args)
+}
+
+fn run(args: Vec<String>) -> Result<(), Failure> {
+    let line = argv::prepare(args)?;
     // Build only what this invocation needs: one action's flags, not all 33 commands'.
-    let root = cli::root();
-    let root = match (target, target.and_then(actions::find)) {
-        (_, Some(a)) => root.subcommand(actions::command(a)),
-        (Some("configure"), None) => root.subcommand(configure::command()),
-        (Some("completions"), None) => root.subcommand(completions::command()),
-        _ => car_api::metadata::ACTIONS
+    let root = match &line.target {
+        argv::Target::Action(a) | argv::Target::HelpFor(a) => {
+            cli::root().subcommand(actions::command(a))
+        }
+        argv::Target::Configure => cli::configure_root().subcommand(configure::command()),
+        argv::Target::Completions => cli::root().subcommand(completions::command()),
+        argv::Target::Unknown(name) => return Err(argv::unknown(name)),
+        argv::Target::Listing => car_api::metadata::ACTIONS
             .iter()
-            .fold(root, |r, a| r.subcommand(actions::stub(a)))
+            .fold(cli::listing_root(), |r, a| r.subcommand(actions::stub(a)))
             .subcommand(configure::command())
             .subcommand(completions::command()),
     };
-    let matches = match root.try_get_matches_from(args) {
+    let matches = match root.try_get_matches_from(line.args) {
         Ok(m) => m,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
-            let _ = e.print();
+            // Through print_stdout, so `car --help > /dev/full` fails as any output would.
+            let help = e.render();
+            let text = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                help.ansi().to_string()
+            } else {
+                help.to_string()
+            };
+            print_stdout(&text);
             return Ok(());
         }
         Err(e) => return Err(Failure::from_clap(&e)),
@@ -88,38 +99,10 @@ fn run(args: Vec<String>, scan: &cli::Scan) -> Result<(), Failure> {
         Some(("configure", m)) => configure::run(m, globals.profile.as_deref()),
         Some(("completions", m)) => completions::run(m),
         Some((name, m)) => match actions::find(name) {
-            Some(a) => run_action(a, m, &globals),
-            None => Err(Failure::usage(format!(
-                "unknown command {name:?}; see `car --help`"
-            ))),
+            Some(a) => run_action(a, m, &globals, line.unfolded),
+            None => Err(argv::unknown(name)),
         },
         None => Err(Failure::usage("no command given; see `car --help`")),
-    }
-}
-
-/// clap would list every loosely similar name in both spellings; one good guess, in
-/// the spelling the user typed, is more useful.
-fn unknown_command(name: &str) -> Failure {
-    let pascal = name.chars().next().is_some_and(|c| c.is_ascii_uppercase());
-    let names: Vec<String> = car_api::metadata::ACTIONS
-        .iter()
-        .map(|a| {
-            if pascal {
-                a.name.to_string()
-            } else {
-                actions::command_name(a)
-            }
-        })
-        .chain(["configure".to_string(), "completions".to_string()])
-        .collect();
-    let hint = car_api::params::suggest(name, names.iter().map(String::as_str))
-        .map(|s| format!(" (did you mean {s}?)"))
-        .unwrap_or_default();
-    Failure {
-        code: "ClientUsageError".into(),
-        ..Failure::usage(format!(
-            "unknown command {name:?}{hint}; `car --help` lists them"
-        ))
     }
 }
 
@@ -127,6 +110,7 @@ fn run_action(
     a: &'static car_api::meta::ActionMeta,
     m: &ArgMatches,
     g: &cli::Globals,
+    unfolded: Option<serde_json::Map<String, Value>>,
 ) -> Result<(), Failure> {
     if let Some(which) = &g.skeleton {
         let skeleton = if which == "output" {
@@ -147,23 +131,36 @@ fn run_action(
         return Ok(());
     }
     let mut problems = Vec::new();
-    let base = match &g.cli_input_json {
+    let mut base = match &g.cli_input_json {
         Some(s) => input::load(s).map_err(Failure::usage)?,
         None => Value::Object(Default::default()),
     };
+    if let (Some(leaves), Value::Object(map)) = (unfolded, &mut base) {
+        map.extend(leaves);
+    }
     let body = actions::assemble(a, m, base)
         .map_err(|p| problems.extend(p))
         .ok();
+    // Expressions are compiled before anything is sent, so a typo costs no request.
     let filter = g.filter.as_deref().and_then(|f| {
         output::Filter::compile(f, "--filter")
             .map_err(|p| problems.push(p))
             .ok()
     });
     let waiter = g.waiter.as_deref().and_then(|w| {
+        if !a.retry_safe {
+            problems.push(format!(
+                "--waiter: {} changes something, and a waiter repeats the call until the answer \
+                 matches, so it would repeat the change; run it once, then wait with a Describe action",
+                a.name
+            ));
+            return None;
+        }
         waiter::Waiter::parse(w)
             .map_err(|p| problems.extend(p))
             .ok()
     });
+    problems.extend(call::check_flags(g));
     match body {
         Some(body) if problems.is_empty() => call::run(
             g,
@@ -200,4 +197,25 @@ fn init_tracing(level: u8) {
                 .with_filter(targets),
         )
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_non_utf8_argument_is_described_not_echoed() {
+        use std::os::unix::ffi::OsStringExt;
+        let secret = OsString::from_vec(b"s3cr3t\xffkey".to_vec());
+        let raw = ["car", "--secretKey"]
+            .map(OsString::from)
+            .into_iter()
+            .chain([secret]);
+        let f = collect_args(raw).unwrap_err();
+        assert_eq!(
+            f.messages,
+            ["argument 2 (the value of --secretKey) is not valid UTF-8 (10 bytes); car takes UTF-8 text only"]
+        );
+    }
 }

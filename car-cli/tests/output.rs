@@ -224,4 +224,18 @@ fn a_full_disk_is_reported() {
         "error: ClientOutputError: cannot write to standard output: \
          No space left on device (os error 28)\n"
     );
+    // Help is output too.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("open /dev/full");
+    let out = std::process::Command::new(common::BIN)
+        .arg("--help")
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run car");
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
 }

@@ -42,8 +42,8 @@ pub use ini_file::{IniFileProvider, SYSTEM_CREDENTIALS_FILE};
 pub use static_provider::StaticProvider;
 pub use sts::{StsAssumeRoleProvider, DEFAULT_STS_ENDPOINT};
 pub use tccli::{
-    check_profile_name, profile_name_problem, tccli_profile_name, ServiceConfig, TccliConfig, TccliProfileProvider,
-    PROFILE_VAR,
+    check_profile_name, profile_name_problem, tccli_profile_name, ServiceConfig, TccliConfig,
+    TccliProfileProvider, PROFILE_VAR,
 };
 
 /// How long before expiry temporary credentials are refreshed by default.
