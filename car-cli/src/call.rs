@@ -294,7 +294,12 @@ pub fn run(g: &Globals, req: Request) -> Result<(), Failure> {
             other => other.map_err(Failure::from),
         };
     }
-    let response = rt.block_on(call(&client, &req, &settings))?;
+    let mut response = rt.block_on(call(&client, &req, &settings))?;
+    if req.filter.is_some() && settings.output == Format::Text {
+        // tccli filters its model's view of the response, where every documented member
+        // is present (None when absent), so `--filter` finds the same columns it would.
+        response = crate::output::as_model(&response, Hint::Response(req.action.output));
+    }
     let shown = match &req.filter {
         Some(f) => match f.search(&response) {
             Ok(v) => v,
@@ -374,9 +379,12 @@ async fn call(client: &Client, req: &Request, s: &Settings) -> Result<Value, Fai
             ));
         }
         // Progress goes to stderr so stdout stays one parseable document.
+        // The value comes from the server: no control characters reach the terminal.
         crate::exit::print_stderr(&format!(
             "waiting: `{}` is {}, want {}\n",
-            w.expr_text, found, w.to
+            crate::output::escape::for_terminal(&w.expr_text),
+            crate::output::escape::for_terminal(&found.to_string()),
+            w.to
         ));
         tokio::time::sleep(w.interval.min(w.timeout - elapsed)).await;
     }

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use crate::cli::Format;
 
 pub use filter::Filter;
+pub use text::as_model;
 
 /// What is known about a value's members, to print them in the spec's order.
 #[derive(Clone, Copy)]

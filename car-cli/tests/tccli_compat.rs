@@ -252,10 +252,15 @@ fn the_corpus_parses() {
     let cases =
         parse_corpus(&std::fs::read_to_string(fixtures().join("corpus.txt")).expect("corpus"));
     assert!(cases.len() >= 20);
-    // The last two lines: a scripted reply, one with a reason to compare bodies only.
-    let [json, text] = &cases[cases.len() - 2..] else {
-        panic!("corpus too short")
+    // Two lines with a scripted reply, one with a reason to compare bodies only.
+    let find = |args: &str| {
+        cases
+            .iter()
+            .find(|c| c.reply.is_some() && c.args.join(" ") == args)
+            .unwrap_or_else(|| panic!("no corpus line ends with {args:?}"))
     };
+    let json = find("DescribeConcurrentCount --output json");
+    let text = find("DescribeConcurrentCount --output text");
     assert!(json
         .body_only
         .as_deref()
