@@ -18,7 +18,7 @@
 //!     user_id: "user-1".into(),
 //!     user_ip: "203.0.113.7".into(),
 //! })
-//! .application_version_id("ver-1");
+//! .run_mode(car_api::types::RunMode::RunWithoutClient);
 //! let session = client.create_session(request).await?;
 //! println!("session ready (RequestId {})", session.request_id);
 //! # Ok(()) }
