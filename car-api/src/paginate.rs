@@ -6,7 +6,7 @@
 //! the reported total reached. A server that ignores `Offset` (sending the same page
 //! again) ends the stream with an error instead of looping.
 
-use futures_util::stream::{self, Stream, TryStreamExt};
+use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
 use crate::error::{Error, ErrorKind};
 use crate::{Client, Operation};
@@ -59,8 +59,9 @@ where
         Paginator { client, request }
     }
 
-    /// Every page, each one call. A failed call ends the stream with its error.
-    pub fn pages(self) -> impl Stream<Item = Result<O::Response, Error>> + Send + 'static {
+    /// Every page, each one call. A failed call ends the stream with its error. The
+    /// stream is boxed, so `next()`/`try_next()` work on it without pinning.
+    pub fn pages(self) -> BoxStream<'static, Result<O::Response, Error>> {
         let start = self.cursor();
         stream::unfold(Some(start), |state| async move {
             let cursor = match state? {
@@ -70,13 +71,15 @@ where
             let (page, next) = cursor.step().await;
             Some((page, next.map(Ok)))
         })
+        .boxed()
     }
 
     /// Every item of every page, in order.
-    pub fn items(self) -> impl Stream<Item = Result<O::Item, Error>> + Send + 'static {
+    pub fn items(self) -> BoxStream<'static, Result<O::Item, Error>> {
         self.pages()
             .map_ok(|page| stream::iter(O::into_items(page).into_iter().map(Ok)))
             .try_flatten()
+            .boxed()
     }
 
     /// The first cursor, or why the request cannot be paged (nothing is sent then).

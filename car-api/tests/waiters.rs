@@ -76,7 +76,7 @@ async fn gives_up_at_the_timeout_naming_the_last_state() {
 #[tokio::test(start_paused = true)]
 async fn a_poll_that_hangs_is_cut_off_at_the_deadline() {
     let start = Instant::now();
-    let err = wait::<(), _, _>(&policy(), "Test", || std::future::pending())
+    let err = wait::<(), _, _>(&policy(), "Test", std::future::pending)
         .await
         .unwrap_err();
     assert!(
