@@ -70,4 +70,6 @@ pub use client::{
 pub use config::{Endpoint, RetryConfig, Site};
 pub use error::{Error, ErrorKind};
 
-car_macros::generate!("../../spec/car.json");
+// The workspace's spec first (edits take effect at once), then the copy packaged with
+// the crate, which `cargo xtask codegen --check` keeps identical.
+car_macros::generate!("../../spec/car.json", "../spec/car.json");
