@@ -34,7 +34,9 @@ pub fn generate(input: TokenStream) -> TokenStream {
         .iter()
         .find(|lit| resolve(lit, &lit.value()).is_ok_and(|p| p.exists()))
         .unwrap_or_else(|| lits.last().unwrap_or(first));
-    expand(chosen).unwrap_or_else(|e| e.to_compile_error()).into()
+    expand(chosen)
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
 }
 
 fn expand(lit: &LitStr) -> Result<proc_macro2::TokenStream, syn::Error> {

@@ -750,9 +750,9 @@ fn sites_text(s: Sites) -> &'static str {
 /// documented error code with its meaning.
 fn method_doc(spec: &Checked, a: &CheckedAction) -> String {
     let retry = if a.retry_safe {
-        "read-only, so the client retries it after network failures, 5xx answers and throttling"
+        "read-only, so the client retries it after throttling (`RequestLimitExceeded*`), connection failures, timeouts and 5xx answers"
     } else {
-        "it changes state, so the client retries it only when the server certainly did not act on it (throttling), never after a network failure"
+        "it changes state, so the client retries it only when the server certainly did nothing: after throttling (`RequestLimitExceeded*`) or when the connection was never made; never after a timeout or 5xx answer, when the server may have acted"
     };
     let mut doc = format!(
         "Calls `{}`: {}\n\nPublished on {}. Rate limit: {} requests per second; {}.",
