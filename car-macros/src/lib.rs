@@ -29,11 +29,26 @@ pub fn generate(input: TokenStream) -> TokenStream {
         .to_compile_error()
         .into();
     };
-    // Only the last candidate reports a missing file; earlier ones may be absent.
-    let chosen = lits
+    let found = lits
         .iter()
-        .find(|lit| resolve(lit, &lit.value()).is_ok_and(|p| p.exists()))
-        .unwrap_or_else(|| lits.last().unwrap_or(first));
+        .find(|lit| resolve(lit, &lit.value()).is_ok_and(|p| p.exists()));
+    let chosen = match (found, lits.len()) {
+        (Some(lit), _) => lit,
+        // One path: its own read error says best what is wrong.
+        (None, 1) => first,
+        (None, _) => {
+            let tried: Vec<String> = lits.iter().map(LitStr::value).collect();
+            return syn::Error::new(
+                first.span(),
+                format!(
+                    "none of the spec files exists (relative to the invoking file): {}",
+                    tried.join(", ")
+                ),
+            )
+            .to_compile_error()
+            .into();
+        }
+    };
     expand(chosen)
         .unwrap_or_else(|e| e.to_compile_error())
         .into()
