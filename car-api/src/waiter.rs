@@ -68,8 +68,10 @@ impl WaitPolicy {
         } else {
             1.0
         };
-        gap.mul_f64(factor)
-            .min(self.max_interval.max(self.interval))
+        // Saturates instead of panicking on absurd policies (a gap of `Duration::MAX`).
+        let grown =
+            Duration::try_from_secs_f64(gap.as_secs_f64() * factor).unwrap_or(Duration::MAX);
+        grown.min(self.max_interval.max(self.interval))
     }
 }
 
@@ -140,7 +142,8 @@ where
     Fut: Future<Output = Result<Check<T>, Error>>,
 {
     let start = Instant::now();
-    let deadline = start + policy.timeout;
+    // A timeout too large for the clock means no timeout.
+    let deadline = start.checked_add(policy.timeout).unwrap_or_else(far_future);
     let mut gap = policy.interval;
     let mut attempts = 0u32;
     let mut last_state = String::from("none");
@@ -161,11 +164,16 @@ where
             Check::Failed(state) => return Err(WaitError::Failed { waiter, state }),
             Check::Pending(state) => last_state = state,
         }
-        let next = Instant::now() + gap;
+        let next = Instant::now().checked_add(gap).unwrap_or_else(far_future);
         if next >= deadline {
             return Err(timed_out(attempts, last_state));
         }
         tokio::time::sleep_until(next).await;
         gap = policy.next_gap(gap);
     }
+}
+
+/// About thirty years on: later than any wait can run, early enough for every clock.
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(30 * 365 * 24 * 3600)
 }

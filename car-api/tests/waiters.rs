@@ -99,6 +99,26 @@ async fn a_failure_state_ends_the_wait() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn absurd_policies_do_not_panic() {
+    let huge = WaitPolicy::with_timeout(Duration::MAX)
+        .interval(Duration::MAX)
+        .backoff(f64::MAX, Duration::MAX);
+    let polls = Cell::new(0);
+    let err = wait::<(), _, _>(&huge, "Test", || {
+        polls.set(polls.get() + 1);
+        async { Ok(Check::Pending("Creating".into())) }
+    })
+    .await
+    .unwrap_err();
+    // The second poll would start beyond any deadline the clock can hold.
+    assert!(
+        matches!(err, WaitError::TimedOut { attempts: 1, .. }),
+        "{err:?}"
+    );
+    assert_eq!(polls.get(), 1);
+}
+
 fn client(server: &TestServer) -> Client {
     Client::builder()
         .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
