@@ -140,7 +140,10 @@ where
             return (Err(error), None);
         }
         let next = self.request.offset().saturating_add(len as i64);
-        let more = len as i64 >= self.limit && O::total(&page).is_none_or(|total| next < total);
+        // A total below what has already arrived is wrong (or a promised total the server
+        // left out, read as 0): page on until a short or empty page rather than stop early.
+        let total = O::total(&page).filter(|&total| total >= next);
+        let more = len as i64 >= self.limit && total.is_none_or(|total| next < total);
         if !more {
             return (Ok(page), None);
         }

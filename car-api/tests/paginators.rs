@@ -216,3 +216,30 @@ async fn application_list_items_carry_desktop_and_mobile_entries() {
     assert_eq!(ids, ["app-desktop", "app-mobile"]);
     assert_eq!(server.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn a_total_the_server_left_out_does_not_cut_the_listing_short() {
+    // ApplicationTotal is promised, so a missing one reads as 0; 0 of 25 cannot be right.
+    let apps: Vec<Value> = (0..25)
+        .map(|i| json!({"ApplicationId": format!("app-{i}")}))
+        .collect();
+    let server = TestServer::builder()
+        .handler(move |_, params| {
+            Reply::ok(json!({"UserApplicationList": window(params, &apps), "UserMobileApplicationList": []}))
+        })
+        .start()
+        .unwrap();
+    let request = DescribeApplicationListRequest::new(DescribeApplicationListRequired {
+        offset: 0,
+        limit: 10,
+    });
+    let n = client(&server)
+        .describe_application_list_paginator(request)
+        .items()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(n, 25);
+    assert_eq!(offsets(&server), [0, 10, 20]);
+}

@@ -914,8 +914,8 @@ fn paginator_impl(a: &CheckedAction) -> (TokenStream, TokenStream) {
             fn limit(&self) -> ::std::option::Option<i64> { #read_limit }
             fn set_limit(&mut self, value: i64) { #set_limit }
             fn total(response: &#resp) -> ::std::option::Option<i64> { #read_total }
-            fn page_len(response: &#resp) -> usize { 0 #(+ #len)* }
-            fn same_items(a: &#resp, b: &#resp) -> bool { true #(&& #same)* }
+            fn page_len(response: &#resp) -> usize { #(#len)+* }
+            fn same_items(a: &#resp, b: &#resp) -> bool { #(#same)&&* }
             fn into_items(response: #resp) -> ::std::vec::Vec<Self::Item> { #collect }
         }
     };
