@@ -6,9 +6,10 @@
 use std::future::Future;
 use std::time::Duration;
 
+use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::Error;
+use crate::{Client, Error};
 
 /// How long to wait in all, and how to space the polls: the first poll goes out at once,
 /// the next after `interval`, each later gap `backoff` times the one before, up to
@@ -176,4 +177,107 @@ where
 /// About thirty years on: later than any wait can run, early enough for every clock.
 fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(30 * 365 * 24 * 3600)
+}
+
+/// What a waiter reads into an awaited entry missing from the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AbsentMeans {
+    /// Not there yet: keep polling.
+    Pending,
+    /// Gone, which is what the waiter waits for.
+    Success,
+    /// Gone for good: stop with a failure.
+    Failure,
+}
+
+/// A waiter by wire names; [`crate::metadata::WAITERS`] lists them.
+#[derive(Debug, Clone, Copy)]
+pub struct WaiterMeta {
+    /// The spec name, e.g. `ApplicationVersionReady`.
+    pub name: &'static str,
+    /// The client method, e.g. `wait_until_application_version_ready`.
+    pub method: &'static str,
+    /// What it waits for.
+    pub doc: &'static str,
+    /// The action it polls.
+    pub action: &'static str,
+    /// Output list searched for the awaited entry.
+    pub list: &'static str,
+    /// Member of an entry that identifies it.
+    pub key: &'static str,
+    /// Member of an entry holding its state.
+    pub state: &'static str,
+    /// States that end the wait successfully.
+    pub success: &'static [&'static str],
+    /// States that end it with a failure.
+    pub failure: &'static [&'static str],
+    /// What an entry missing from the list means.
+    pub absent: AbsentMeans,
+}
+
+/// A waiter by its spec name (`ApplicationVersionReady`) or method name
+/// (`wait_until_application_version_ready`).
+pub fn waiter_meta(name: &str) -> Option<&'static WaiterMeta> {
+    crate::metadata::WAITERS
+        .iter()
+        .find(|w| w.name == name || w.method == name)
+}
+
+/// Reads one polled JSON response the way the generated waiters read typed ones.
+fn check_json(w: &WaiterMeta, response: &Value, key: &str) -> Check<Value> {
+    let entry = response
+        .get(w.list)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|e| e.get(w.key).and_then(Value::as_str) == Some(key));
+    let Some(entry) = entry else {
+        return match w.absent {
+            AbsentMeans::Pending => Check::Pending("absent".into()),
+            AbsentMeans::Success => Check::Done(Value::Null),
+            AbsentMeans::Failure => Check::Failed("absent".into()),
+        };
+    };
+    let state = entry
+        .get(w.state)
+        .and_then(Value::as_str)
+        .unwrap_or("unset");
+    if w.absent == AbsentMeans::Success {
+        Check::Pending(state.to_owned())
+    } else if w.success.contains(&state) {
+        Check::Done(entry.clone())
+    } else if w.failure.contains(&state) {
+        Check::Failed(state.to_owned())
+    } else {
+        Check::Pending(state.to_owned())
+    }
+}
+
+impl Client {
+    /// Runs a waiter on JSON, as the CLI needs it: polls the waiter's action with
+    /// `params` until the entry whose key member equals `key` reaches a success state.
+    /// Returns that entry, or `null` for a waiter whose success is the entry's absence.
+    pub async fn wait_json(
+        &self,
+        waiter: &'static WaiterMeta,
+        params: &Value,
+        key: &str,
+        policy: &WaitPolicy,
+    ) -> Result<Value, WaitError> {
+        let Some(action) = crate::meta::action(waiter.action) else {
+            let message = format!(
+                "waiter {} polls {}, which is not an action",
+                waiter.name, waiter.action
+            );
+            return Err(WaitError::Call {
+                waiter: waiter.name,
+                source: Error::invalid_request(None, message),
+            });
+        };
+        wait(policy, waiter.name, || async {
+            let response = self.call_json(action, params).await?;
+            Ok(check_json(waiter, &response, key))
+        })
+        .await
+    }
 }

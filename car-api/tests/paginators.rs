@@ -243,3 +243,41 @@ async fn a_total_the_server_left_out_does_not_cut_the_listing_short() {
     assert_eq!(n, 25);
     assert_eq!(offsets(&server), [0, 10, 20]);
 }
+
+#[tokio::test]
+async fn all_pages_as_json_merges_the_lists_into_one_response() {
+    let server = project_server(45, true);
+    let action = car_api::meta::action("DescribeApplicationProjects").unwrap();
+    let merged = client(&server)
+        .call_json_all_pages(action, &json!({"Limit": 20, "ProjectCategory": "DESKTOP"}))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = merged["Projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["ProjectId"].as_str().unwrap())
+        .collect();
+    let want: Vec<String> = (0..45).map(|i| format!("cap-{i}")).collect();
+    assert_eq!(ids, want);
+    assert_eq!(merged["Total"], 45);
+    assert!(merged["RequestId"].is_string());
+    assert_eq!(offsets(&server), [0, 20, 40]);
+    // Every page carries the caller's other parameters.
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| r.body["ProjectCategory"] == "DESKTOP" && r.body["Limit"] == 20));
+}
+
+#[tokio::test]
+async fn all_pages_as_json_refuses_actions_that_do_not_page() {
+    let server = project_server(1, true);
+    let action = car_api::meta::action("DescribeConcurrentCount").unwrap();
+    let err = client(&server)
+        .call_json_all_pages(action, &json!({}))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("does not page"), "{err}");
+    assert!(server.requests().is_empty());
+}

@@ -239,3 +239,26 @@ async fn application_running_follows_the_run_status() {
     assert_eq!(status.application_id, "app-1");
     assert_eq!(server.requests().len(), 3);
 }
+
+#[tokio::test]
+async fn json_waiters_run_by_name() {
+    let server = TestServer::start().unwrap();
+    server.push_reply(versions("Creating"));
+    server.push_reply(versions("Normal"));
+    let waiter = car_api::waiter::waiter_meta("ApplicationVersionReady").unwrap();
+    assert_eq!(
+        car_api::waiter::waiter_meta("wait_until_application_version_ready").map(|w| w.name),
+        Some("ApplicationVersionReady")
+    );
+    let entry = client(&server)
+        .wait_json(
+            waiter,
+            &json!({"ApplicationId": "app-1"}),
+            "ver-new",
+            &now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(entry["ApplicationVersionStatus"], "Normal");
+    assert_eq!(server.requests().len(), 2);
+}

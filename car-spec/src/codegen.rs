@@ -686,6 +686,39 @@ fn metadata(spec: &Checked) -> TokenStream {
         let (code, edoc, service, common) = (&e.code, &e.doc, e.service, e.common);
         quote!(crate::meta::ErrorCodeMeta { code: #code, doc: #edoc, service: #service, common: #common })
     });
+    let paginators = spec.actions.iter().filter_map(|a| {
+        let p = a.paginator.as_ref()?;
+        let (action, offset, limit, total) = (
+            &a.name,
+            &a.input[p.offset].wire,
+            &a.input[p.limit].wire,
+            &a.output[p.total].wire,
+        );
+        let items = p.items.iter().map(|(i, _)| &a.output[*i].wire);
+        Some(quote! {
+            crate::paginate::PaginatorMeta {
+                action: #action, offset: #offset, limit: #limit, total: #total, items: &[#(#items),*],
+            }
+        })
+    });
+    let waiters = spec.waiters.iter().filter_map(|w| {
+        let a = spec.action(&w.action)?;
+        let t = spec.type_def(&w.item_type)?;
+        let (name, method, action, doc) = (&w.name, &w.method, &w.action, &w.doc);
+        let (list, key, state) = (&a.output[w.list].wire, &t.members[w.key].wire, &t.members[w.state].wire);
+        let (success, failure) = (&w.success, &w.failure);
+        let absent = match w.absent {
+            Absent::Pending => quote!(crate::waiter::AbsentMeans::Pending),
+            Absent::Success => quote!(crate::waiter::AbsentMeans::Success),
+            Absent::Failure => quote!(crate::waiter::AbsentMeans::Failure),
+        };
+        Some(quote! {
+            crate::waiter::WaiterMeta {
+                name: #name, method: #method, doc: #doc, action: #action, list: #list, key: #key, state: #state,
+                success: &[#(#success),*], failure: &[#(#failure),*], absent: #absent,
+            }
+        })
+    });
     quote! {
         /// The spec as static data: what the CLI, docs and runtime build themselves from.
         pub mod metadata {
@@ -701,6 +734,10 @@ fn metadata(spec: &Checked) -> TokenStream {
             pub static ENUMS: &[crate::meta::EnumMeta] = &[#(#enums),*];
             /// Every error code: the service's own first, then the common ones.
             pub static ERROR_CODES: &[crate::meta::ErrorCodeMeta] = &[#(#errors),*];
+            /// How each paginated action pages, for code that works on JSON (the CLI).
+            pub static PAGINATORS: &[crate::paginate::PaginatorMeta] = &[#(#paginators),*];
+            /// Every waiter, for code that works on JSON (the CLI).
+            pub static WAITERS: &[crate::waiter::WaiterMeta] = &[#(#waiters),*];
         }
     }
 }
