@@ -3,9 +3,12 @@
 //! A second benchmark adds a real HTTP round trip to the loopback test server.
 
 use car_api::credentials::Credentials;
-use car_api::operations::{DescribeApplicationListRequest, DescribeApplicationListResponse};
+use car_api::operations::{
+    DescribeApplicationListRequest, DescribeApplicationListRequired,
+    DescribeApplicationListResponse,
+};
 use car_api::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
-use car_api::types::Filter;
+use car_api::types::{Filter, FilterRequired};
 use car_api::{decode_response, Client, RetryConfig};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
@@ -28,8 +31,14 @@ fn bench(c: &mut Criterion) {
 
     c.bench_function("call overhead: build+serialize+sign+parse", |b| {
         b.to_async(&rt).iter(|| async {
-            let req = DescribeApplicationListRequest::new(0, 10)
-                .filters([Filter::new("ApplicationId", ["app-1a2b3c4d"])]);
+            let req = DescribeApplicationListRequest::new(DescribeApplicationListRequired {
+                offset: 0,
+                limit: 10,
+            })
+            .filters([Filter::new(FilterRequired {
+                name: "ApplicationId".into(),
+                values: vec!["app-1a2b3c4d".into()],
+            })]);
             let body = serde_json::to_vec(black_box(&req)).unwrap();
             let signed = client.sign(meta, body).await.unwrap();
             black_box(&signed);
@@ -42,7 +51,12 @@ fn bench(c: &mut Criterion) {
     c.bench_function("loopback call DescribeApplicationList", |b| {
         b.to_async(&rt).iter(|| async {
             client
-                .describe_application_list(DescribeApplicationListRequest::new(0, 10))
+                .describe_application_list(DescribeApplicationListRequest::new(
+                    DescribeApplicationListRequired {
+                        offset: 0,
+                        limit: 10,
+                    },
+                ))
                 .await
                 .unwrap()
         })

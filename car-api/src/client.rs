@@ -21,6 +21,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// A request of one action: its parameters, and the response type it yields.
 pub trait Operation: serde::Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The typed response of this action.
     type Response: serde::Serialize + DeserializeOwned + Send + 'static;
     /// The action's entry in [`crate::metadata::ACTIONS`].
     fn meta() -> &'static ActionMeta;
@@ -29,7 +30,9 @@ pub trait Operation: serde::Serialize + DeserializeOwned + Send + Sync + 'static
 /// Generic code over every operation, reached by action name through
 /// [`crate::visit_operation`].
 pub trait OperationVisitor {
+    /// What the visitor returns.
     type Output;
+    /// Called with the request type of the action that was named.
     fn visit<O: Operation>(self) -> Self::Output;
 }
 
@@ -311,8 +314,11 @@ impl ClientBuilder {
 /// A signed request, as it would be sent: for `--dry-run` and debugging.
 #[derive(Clone)]
 pub struct SignedRequest {
+    /// The full URL the request goes to.
     pub url: String,
+    /// Every header, `Authorization` included.
     pub headers: Vec<(&'static str, String)>,
+    /// The exact body bytes that were signed.
     pub body: Vec<u8>,
 }
 

@@ -20,29 +20,47 @@ pub struct Error {
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The API answered with an error code.
-    Api { code: ErrorCode, message: String },
+    Api {
+        /// The code the server sent.
+        code: ErrorCode,
+        /// The server's message.
+        message: String,
+    },
     /// The request could not be sent or the connection broke.
     Transport {
+        /// What failed.
         message: String,
+        /// The underlying error, if any.
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// No answer within the configured time.
-    Timeout { after: Duration },
+    Timeout {
+        /// The time allowed.
+        after: Duration,
+    },
     /// The server answered, but not with a well-formed API response.
     InvalidResponse {
+        /// The HTTP status.
         status: u16,
+        /// What is wrong with the answer.
         message: String,
+        /// The start of the body, secrets masked.
         snippet: String,
     },
     /// No usable credentials.
     Credentials(Box<CredentialsError>),
     /// The request was rejected before sending: nothing left this process.
     InvalidRequest {
+        /// The parameter at fault, if one is.
         parameter: Option<String>,
+        /// What was expected and what was given.
         message: String,
     },
     /// The client itself is misconfigured (endpoint, proxy, CA bundle...).
-    Config { message: String },
+    Config {
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl Error {
@@ -91,6 +109,7 @@ impl Error {
         })
     }
 
+    /// The class of failure, for callers that branch on it.
     pub fn kind(&self) -> &ErrorKind {
         &self.kind
     }

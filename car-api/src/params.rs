@@ -14,19 +14,32 @@ use crate::meta::{ActionMeta, MemberMeta, Shape};
 pub struct ParamProblem {
     /// Where, e.g. `Limit` or `Filters[0].Values[2]`.
     pub path: String,
+    /// What is wrong there.
     pub kind: ProblemKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// The kinds of [`ParamProblem`].
 pub enum ProblemKind {
     /// Not a member of the action or type; `suggestion` is the closest known name.
-    Unknown { suggestion: Option<String> },
+    Unknown {
+        /// The closest known member name, if one is close.
+        suggestion: Option<String>,
+    },
     /// A required member is absent (or null).
     Missing,
     /// The JSON value has the wrong type.
-    WrongType { expected: String, got: String },
+    WrongType {
+        /// The type the spec gives.
+        expected: String,
+        /// The JSON type received.
+        got: String,
+    },
     /// The body is not a JSON object at all.
-    NotAnObject { got: String },
+    NotAnObject {
+        /// The JSON type received.
+        got: String,
+    },
 }
 
 impl fmt::Display for ParamProblem {

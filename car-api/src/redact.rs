@@ -24,6 +24,7 @@ impl fmt::Debug for Redacted {
 
 /// Whether a possibly-optional value holds something.
 pub trait Presence {
+    /// True when there is a value to hide.
     fn is_present(&self) -> bool;
 }
 

@@ -29,7 +29,12 @@ pub enum Reply {
     /// Success: these members, plus a generated `RequestId`.
     Ok(Map<String, Value>),
     /// An API error in Tencent's envelope (HTTP 200).
-    Error { code: String, message: String },
+    Error {
+        /// The error code.
+        code: String,
+        /// The error message.
+        message: String,
+    },
     /// A gateway-style answer: this HTTP status and body.
     Status(u16, String),
     /// HTTP 200 with exactly these bytes (for malformed or truncated JSON).
@@ -61,8 +66,11 @@ impl Reply {
 /// A request as the server saw it.
 #[derive(Debug, Clone)]
 pub struct RecordedRequest {
+    /// The `X-TC-Action` header.
     pub action: String,
+    /// Every header, as received.
     pub headers: Vec<(String, String)>,
+    /// The JSON body.
     pub body: Value,
     /// The error code the server's checks answered with, if any.
     pub rejected: Option<String>,
@@ -194,6 +202,7 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// A builder with the default credentials, no TLS and sample answers.
     pub fn builder() -> TestServerBuilder {
         TestServerBuilder {
             secret_id: TEST_SECRET_ID.into(),
@@ -224,6 +233,7 @@ impl TestServer {
         self.ca_pem.as_deref()
     }
 
+    /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

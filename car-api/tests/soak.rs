@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use car_api::credentials::Credentials;
-use car_api::operations::ApplyConcurrentRequest;
+use car_api::operations::{ApplyConcurrentRequest, ApplyConcurrentRequired};
 use car_api::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::{Client, RetryConfig};
 
@@ -43,8 +43,11 @@ async fn shared_rate_limit_holds_across_tasks_under_faults() {
             tokio::spawn(async move {
                 let mut outcomes = Vec::new();
                 for i in 0..25 {
-                    let req =
-                        ApplyConcurrentRequest::new(format!("user-{t}-{i}"), "10.0.0.1", "cap-1");
+                    let req = ApplyConcurrentRequest::new(ApplyConcurrentRequired {
+                        user_id: format!("user-{t}-{i}"),
+                        user_ip: "10.0.0.1".into(),
+                        project_id: "cap-1".into(),
+                    });
                     outcomes.push(
                         client
                             .apply_concurrent(req)

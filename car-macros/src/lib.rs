@@ -1,17 +1,57 @@
 //! `generate!("path/to/spec.json")`: expands the CAR spec into types, client methods and
 //! metadata. All the work happens in `car_spec`; this crate only reads the file, reports
 //! spec mistakes as compile errors at the call site, and makes the compiler watch the file.
+//!
+//! Several paths may be given, the first existing one wins: `car-api` names the
+//! workspace's `spec/car.json` first and its own packaged copy second, so a spec edit
+//! takes effect at once in the workspace and the published crate still builds.
 
 use proc_macro::TokenStream;
 use quote::quote;
-use syn::{parse_macro_input, LitStr};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::{LitStr, Token};
 
 /// Generates the API surface from a spec file. Like `include_str!`, the path is relative
-/// to the file that invokes the macro.
+/// to the file that invokes the macro; with several paths, the first that exists is used.
 #[proc_macro]
 pub fn generate(input: TokenStream) -> TokenStream {
-    let lit = parse_macro_input!(input as LitStr);
-    expand(&lit).unwrap_or_else(|e| e.to_compile_error()).into()
+    let parsed = Punctuated::<LitStr, Token![,]>::parse_terminated.parse(input);
+    let lits: Vec<LitStr> = match parsed {
+        Ok(list) => list.into_iter().collect(),
+        Err(e) => return e.to_compile_error().into(),
+    };
+    let Some(first) = lits.first() else {
+        return syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "expected the path of a spec file, e.g. generate!(\"../spec/car.json\")",
+        )
+        .to_compile_error()
+        .into();
+    };
+    let found = lits
+        .iter()
+        .find(|lit| resolve(lit, &lit.value()).is_ok_and(|p| p.exists()));
+    let chosen = match (found, lits.len()) {
+        (Some(lit), _) => lit,
+        // One path: its own read error says best what is wrong.
+        (None, 1) => first,
+        (None, _) => {
+            let tried: Vec<String> = lits.iter().map(LitStr::value).collect();
+            return syn::Error::new(
+                first.span(),
+                format!(
+                    "none of the spec files exists (relative to the invoking file): {}",
+                    tried.join(", ")
+                ),
+            )
+            .to_compile_error()
+            .into();
+        }
+    };
+    expand(chosen)
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
 }
 
 fn expand(lit: &LitStr) -> Result<proc_macro2::TokenStream, syn::Error> {

@@ -7,8 +7,10 @@
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
+use crate::model::Absent;
 use crate::validate::{
-    is_keyword, Checked, CheckedAction, CheckedEnum, CheckedMember, CheckedType, Sites, Ty,
+    is_keyword, is_plain_output, Checked, CheckedAction, CheckedEnum, CheckedMember, CheckedType,
+    CheckedWaiter, Sites, Ty,
 };
 
 /// Every item generated for a checked spec.
@@ -24,7 +26,10 @@ pub fn generate(spec: &Checked) -> TokenStream {
         .iter()
         .enumerate()
         .map(|(i, a)| operation_impl(i, a));
-    let methods = spec.actions.iter().map(client_method);
+    let methods = spec.actions.iter().map(|a| client_method(spec, a));
+    let (item_enums, paginators): (Vec<_>, Vec<_>) =
+        spec.actions.iter().map(paginator_impl).unzip();
+    let waiters = spec.waiters.iter().map(|w| waiter_method(spec, w));
     let visit = visit_operation(spec);
     let service_doc = doc_attrs(&format!(
         "{} ({}), API version {}.",
@@ -44,6 +49,8 @@ pub fn generate(spec: &Checked) -> TokenStream {
             use super::types::*;
             #(#requests)*
             #(#responses)*
+            #(#item_enums)*
+            #(#paginators)*
         }
 
         #error_code
@@ -57,6 +64,7 @@ pub fn generate(spec: &Checked) -> TokenStream {
         #service_doc
         impl crate::Client {
             #(#methods)*
+            #(#waiters)*
         }
     }
 }
@@ -117,35 +125,65 @@ fn scalar_or_named(ty: &Ty, enum_name: Option<&str>) -> TokenStream {
     }
 }
 
-fn member_doc(m: &CheckedMember) -> String {
+fn member_doc(m: &CheckedMember, is_input: bool) -> String {
     let mut doc = m.doc.clone();
     if m.ty == Ty::DateTime {
         doc.push_str("\n\nAn ISO-8601 timestamp, kept as the string the server sent.");
     }
-    if !(m.sites.intl && m.sites.cn) {
+    // Only what a caller sends depends on the site; responses are read the same way.
+    if is_input && !(m.sites.intl && m.sites.cn) {
         let site = if m.sites.cn { "China" } else { "international" };
         doc.push_str(&format!("\n\nAccepted on the {site} site only."));
     }
     doc
 }
 
-/// Struct fields with their serde attributes. `optional(m)` says which become `Option`.
+/// How a struct's members are generated.
+struct Shape<'a> {
+    /// The struct's name, for the lenient-decoding helpers and log lines.
+    owner: &'a str,
+    /// Members are set by callers (requests and the types they contain).
+    is_input: bool,
+    /// A plain member the server leaves out or sends as null decodes to its default
+    /// (and a debug log line) instead of failing the whole response.
+    lenient: bool,
+}
+
+fn missing_fn(m: &CheckedMember) -> Ident {
+    format_ident!("__missing_{}", m.field)
+}
+
+fn null_fn(m: &CheckedMember) -> Ident {
+    format_ident!("__null_{}", m.field)
+}
+
+/// Struct fields with their serde attributes. `plain(m)` says which are not `Option`.
 fn fields(
+    shape: &Shape<'_>,
     members: &[CheckedMember],
-    optional: impl Fn(&CheckedMember) -> bool,
+    plain: impl Fn(&CheckedMember) -> bool,
 ) -> Vec<TokenStream> {
+    let owner = format_ident!("{}", shape.owner);
     members
         .iter()
         .map(|m| {
             let ident = field_ident(m);
             let wire = &m.wire;
             let ty = scalar_or_named(&m.ty, m.enum_name.as_deref());
-            let doc = doc_attrs(&member_doc(m));
-            if optional(m) {
+            let doc = doc_attrs(&member_doc(m, shape.is_input));
+            if !plain(m) {
                 quote! {
                     #doc
                     #[serde(rename = #wire, default, skip_serializing_if = "Option::is_none")]
                     pub #ident: ::std::option::Option<#ty>,
+                }
+            } else if shape.lenient {
+                let missing = format!("{owner}::{}", missing_fn(m));
+                let null = format!("{owner}::{}", null_fn(m));
+                quote! {
+                    #doc
+                    #[serde(rename = #wire, default = #missing, deserialize_with = #null)]
+                    pub #ident: #ty,
                 }
             } else {
                 quote! {
@@ -158,14 +196,52 @@ fn fields(
         .collect()
 }
 
-/// A `Debug` impl that prints sensitive members as redacted.
-fn debug_impl(name: &Ident, members: &[CheckedMember], extra: &[&str]) -> TokenStream {
+/// The functions serde calls for a lenient plain member that is missing or null.
+fn lenient_helpers(
+    shape: &Shape<'_>,
+    members: &[CheckedMember],
+    plain: impl Fn(&CheckedMember) -> bool,
+) -> TokenStream {
+    if !shape.lenient {
+        return TokenStream::new();
+    }
+    let owner = shape.owner;
+    let helpers = members.iter().filter(|m| plain(m)).map(|m| {
+        let ty = scalar_or_named(&m.ty, m.enum_name.as_deref());
+        let (missing, null, wire) = (missing_fn(m), null_fn(m), &m.wire);
+        quote! {
+            fn #missing() -> #ty {
+                crate::wire::missing(#owner, #wire)
+            }
+            fn #null<'de, D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<#ty, D::Error> {
+                crate::wire::non_null(deserializer, #owner, #wire)
+            }
+        }
+    });
+    let name = format_ident!("{}", owner);
+    quote! {
+        impl #name {
+            #(#helpers)*
+        }
+    }
+}
+
+/// A `Debug` impl that prints sensitive members as redacted, masked identifiers by
+/// their first characters, and of the members the spec does not know only the names.
+fn debug_impl(
+    name: &Ident,
+    members: &[CheckedMember],
+    extra: &[&str],
+    unknown: bool,
+) -> TokenStream {
     let label = name.to_string();
     let entries = members.iter().map(|m| {
         let ident = field_ident(m);
         let key = &m.field;
         if m.sensitive {
             quote!(.field(#key, &crate::redact::Redacted::of(&self.#ident)))
+        } else if m.masked {
+            quote!(.field(#key, &crate::wire::Masked(&self.#ident)))
         } else {
             quote!(.field(#key, &self.#ident))
         }
@@ -174,89 +250,142 @@ fn debug_impl(name: &Ident, members: &[CheckedMember], extra: &[&str]) -> TokenS
         let ident = format_ident!("{}", f);
         quote!(.field(#f, &self.#ident))
     });
+    let unknown = unknown
+        .then(|| quote!(.field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())));
     quote! {
         impl ::std::fmt::Debug for #name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_struct(#label) #(#entries)* #(#extra)* .finish()
+                f.debug_struct(#label) #(#entries)* #(#extra)* #unknown .finish()
             }
         }
+    }
+}
+
+/// The field that keeps response members the spec does not know.
+fn extra_field() -> TokenStream {
+    quote! {
+        /// Members the server sent that this version of the client does not know, kept
+        /// as received so nothing is lost when the service adds one.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
 }
 
 fn data_type(t: &CheckedType) -> TokenStream {
     let name = format_ident!("{}", t.name);
     let doc = doc_attrs(&t.doc);
-    // A required member the server may still send as null must stay optional to parse.
-    let optional = |m: &CheckedMember| !m.required || m.nullable;
-    let fields = fields(&t.members, optional);
-    let debug = debug_impl(&name, &t.members, &[]);
-    let all_optional = t.members.iter().all(optional);
-    let default = all_optional.then(|| quote!(Default,));
-    let builder = builder_impl(&name, &t.members, "type", optional);
+    let plain = |m: &CheckedMember| t.is_plain(m);
+    let shape = Shape {
+        owner: &t.name,
+        is_input: t.in_input,
+        // Types callers build keep rejecting a missing required member; those only the
+        // server sends are read leniently.
+        lenient: !t.in_input,
+    };
+    let fields = fields(&shape, &t.members, plain);
+    let helpers = lenient_helpers(&shape, &t.members, plain);
+    let debug = debug_impl(&name, &t.members, &[], t.in_output);
+    let default = (t.in_output || !t.members.iter().any(plain)).then(|| quote!(Default,));
+    let extra = t.in_output.then(extra_field);
+    let builder = t
+        .in_input
+        .then(|| builder_impl(&name, &t.name, &t.members, "value", t.in_output, plain));
+    let accessors = concurrent_id_accessor(t);
     quote! {
         #doc
         #[derive(Clone, PartialEq, #default ::serde::Serialize, ::serde::Deserialize)]
+        #[non_exhaustive]
         pub struct #name {
             #(#fields)*
+            #extra
         }
         #debug
+        #helpers
         #builder
+        #accessors
     }
 }
 
-/// How a setter or constructor takes a value of `ty`, and how it stores it.
-fn param(m: &CheckedMember) -> (TokenStream, TokenStream) {
-    let ident = field_ident(m);
-    let elem = |t: &Ty| scalar_or_named(t, m.enum_name.as_deref());
-    match &m.ty {
-        Ty::String | Ty::DateTime => {
-            let t = elem(&m.ty);
-            (quote!(impl ::std::convert::Into<#t>), quote!(#ident.into()))
+/// `ApplicationConcurrentPackage` has no documented members, yet four actions need the
+/// `ConcurrentId` the server sends in it (Tencent's own examples show it).
+fn concurrent_id_accessor(t: &CheckedType) -> Option<TokenStream> {
+    (t.name == "ApplicationConcurrentPackage" && t.members.is_empty()).then(|| {
+        let name = format_ident!("{}", t.name);
+        quote! {
+            impl #name {
+                /// The package's `ConcurrentId`, as the server sent it; the ID that
+                /// `ModifyConcurrentPackage`, `BindConcurrentPackagesToProject`,
+                /// `UnbindConcurrentPackagesFromProject` and `ResetConcurrentPackages` take.
+                pub fn concurrent_id(&self) -> ::std::option::Option<&str> {
+                    self.extra.get("ConcurrentId").and_then(::serde_json::Value::as_str)
+                }
+            }
         }
-        Ty::List(inner) => {
-            let t = elem(inner);
-            (
-                quote!(impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<#t>>),
-                quote!(#ident.into_iter().map(::std::convert::Into::into).collect()),
-            )
-        }
-        other => (elem(other), quote!(#ident)),
-    }
+    })
 }
 
-/// `new(required...)` plus one fluent setter per optional member.
+/// The type of a member as a plain struct field (no `Option`).
+fn plain_ty(m: &CheckedMember) -> TokenStream {
+    scalar_or_named(&m.ty, m.enum_name.as_deref())
+}
+
+/// `new(required)` plus one fluent setter per optional member. Required members
+/// travel in a plain struct, so each is set by name and a missing one is a compile
+/// error naming it (`missing field `user_ip` in initializer of `CreateSessionRequired``).
 fn builder_impl(
     name: &Ident,
+    base: &str,
     members: &[CheckedMember],
     kind: &str,
-    optional: impl Fn(&CheckedMember) -> bool,
+    has_extra: bool,
+    plain: impl Fn(&CheckedMember) -> bool,
 ) -> TokenStream {
-    let required: Vec<&CheckedMember> = members.iter().filter(|m| !optional(m)).collect();
-    let args = required.iter().map(|m| {
-        let ident = field_ident(m);
-        let (ty, _) = param(m);
-        quote!(#ident: #ty)
-    });
+    let required: Vec<&CheckedMember> = members.iter().filter(|m| plain(m)).collect();
+    let required_name = format_ident!("{}Required", base);
+    let (params, unpack, required_struct) = if required.is_empty() {
+        (quote!(), quote!(), quote!())
+    } else {
+        let decls = required.iter().map(|m| {
+            let ident = field_ident(m);
+            let ty = plain_ty(m);
+            let doc = doc_attrs(&format!("`{}`: {}", m.wire, m.doc));
+            quote!(#doc pub #ident: #ty,)
+        });
+        let names = required.iter().map(|m| field_ident(m));
+        let doc = doc_attrs(&format!(
+            "The required members of [`{name}`], each set by name; pass it to [`{name}::new`]."
+        ));
+        (
+            quote!(required: #required_name),
+            quote!(let #required_name { #(#names),* } = required;),
+            quote! {
+                #doc
+                pub struct #required_name {
+                    #(#decls)*
+                }
+            },
+        )
+    };
     let inits = members.iter().map(|m| {
         let ident = field_ident(m);
-        if !optional(m) {
-            let (_, conv) = param(m);
-            quote!(#ident: #conv)
+        if plain(m) {
+            quote!(#ident)
         } else {
             quote!(#ident: ::std::option::Option::None)
         }
     });
+    let extra_init = has_extra.then(|| quote!(extra: ::std::default::Default::default()));
     let new_doc = if required.is_empty() {
         format!("Creates the {kind} with no members set.")
     } else {
         let names: Vec<String> = required.iter().map(|m| format!("`{}`", m.wire)).collect();
         format!(
-            "Creates the {kind} from its required members: {}.",
+            "Creates the {kind} from its required members ({}), named in [`{required_name}`].",
             names.join(", ")
         )
     };
     let new_doc = doc_attrs(&new_doc);
-    let setters = members.iter().filter(|m| optional(m)).map(|m| {
+    let setters = members.iter().filter(|m| !plain(m)).map(|m| {
         let ident = field_ident(m);
         let (ty, conv) = param(m);
         let doc = doc_attrs(&format!("Sets `{}`: {}", m.wire, m.doc));
@@ -270,11 +399,13 @@ fn builder_impl(
         }
     });
     quote! {
+        #required_struct
         impl #name {
             #new_doc
             #[allow(clippy::new_without_default)]
-            pub fn new(#(#args),*) -> Self {
-                Self { #(#inits),* }
+            pub fn new(#params) -> Self {
+                #unpack
+                Self { #(#inits,)* #extra_init }
             }
             #(#setters)*
         }
@@ -284,9 +415,15 @@ fn builder_impl(
 fn request_type(a: &CheckedAction) -> TokenStream {
     let name = format_ident!("{}Request", a.name);
     let doc = doc_attrs(&format!("Parameters of `{}`: {}", a.name, a.doc));
-    let fields = fields(&a.input, |m| !m.required);
-    let debug = debug_impl(&name, &a.input, &[]);
-    let builder = builder_impl(&name, &a.input, "request", |m| !m.required);
+    let shape = Shape {
+        owner: &a.name,
+        is_input: true,
+        lenient: false,
+    };
+    let plain = |m: &CheckedMember| m.required;
+    let fields = fields(&shape, &a.input, plain);
+    let debug = debug_impl(&name, &a.input, &[], false);
+    let builder = builder_impl(&name, &a.name, &a.input, "request", false, plain);
     quote! {
         #doc
         #[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -300,20 +437,34 @@ fn request_type(a: &CheckedAction) -> TokenStream {
 }
 
 fn response_type(a: &CheckedAction) -> TokenStream {
-    let name = format_ident!("{}Response", a.name);
-    let doc = doc_attrs(&format!("What `{}` returns.", a.name));
-    let fields = fields(&a.output, |_| true);
-    let debug = debug_impl(&name, &a.output, &["request_id"]);
+    let name_str = format!("{}Response", a.name);
+    let name = format_ident!("{}", name_str);
+    let doc = doc_attrs(&format!(
+        "What `{}` returns. Build one with `Default` and field assignments (in tests, say).",
+        a.name
+    ));
+    let shape = Shape {
+        owner: &name_str,
+        is_input: false,
+        lenient: true,
+    };
+    let fields = fields(&shape, &a.output, is_plain_output);
+    let helpers = lenient_helpers(&shape, &a.output, is_plain_output);
+    let debug = debug_impl(&name, &a.output, &["request_id"], true);
+    let extra = extra_field();
     quote! {
         #doc
         #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+        #[non_exhaustive]
         pub struct #name {
             #(#fields)*
             /// The server's unique ID for this request; quote it when asking for support.
             #[serde(rename = "RequestId", default)]
             pub request_id: ::std::string::String,
+            #extra
         }
         #debug
+        #helpers
     }
 }
 
@@ -323,7 +474,7 @@ fn string_enum_for(e: &CheckedEnum) -> TokenStream {
         .iter()
         .map(|v| (v.variant.as_str(), v.value.as_str(), v.doc.as_str()))
         .collect();
-    string_enum(&e.name, &e.doc, &variants, "as_str")
+    string_enum(&e.name, &e.doc, &variants, "as_str", true)
 }
 
 /// An open-ended string enum: known values get variants, anything else is kept in
@@ -333,6 +484,7 @@ fn string_enum(
     doc: &str,
     variants: &[(&str, &str, &str)],
     accessor: &str,
+    with_default: bool,
 ) -> TokenStream {
     let name = format_ident!("{}", name);
     let accessor = format_ident!("{}", accessor);
@@ -356,9 +508,20 @@ fn string_enum(
         quote!(#value => Self::#v,)
     });
     let values = variants.iter().map(|(_, value, _)| Literal::string(value));
+    // The value a member the server left out decodes to: unknown, and empty.
+    let default = with_default.then(|| {
+        quote! {
+            impl ::std::default::Default for #name {
+                fn default() -> Self {
+                    Self::Unknown(::std::string::String::new())
+                }
+            }
+        }
+    });
     quote! {
         #doc
         #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+        #[non_exhaustive]
         pub enum #name {
             #(#decls)*
             /// A value this version of the client does not know, kept exactly as received.
@@ -382,6 +545,8 @@ fn string_enum(
                 matches!(self, Self::Unknown(_))
             }
         }
+
+        #default
 
         impl ::std::convert::From<&str> for #name {
             fn from(value: &str) -> Self {
@@ -439,7 +604,7 @@ fn error_code_enum(spec: &Checked) -> TokenStream {
         "An error code {} can return: its own codes and the common API 3.0 codes.",
         spec.service.title
     );
-    string_enum("ErrorCode", &doc, &variants, "code")
+    string_enum("ErrorCode", &doc, &variants, "code", false)
 }
 
 fn sites_tokens(s: Sites) -> TokenStream {
@@ -521,6 +686,39 @@ fn metadata(spec: &Checked) -> TokenStream {
         let (code, edoc, service, common) = (&e.code, &e.doc, e.service, e.common);
         quote!(crate::meta::ErrorCodeMeta { code: #code, doc: #edoc, service: #service, common: #common })
     });
+    let paginators = spec.actions.iter().filter_map(|a| {
+        let p = a.paginator.as_ref()?;
+        let (action, offset, limit, total) = (
+            &a.name,
+            &a.input[p.offset].wire,
+            &a.input[p.limit].wire,
+            &a.output[p.total].wire,
+        );
+        let items = p.items.iter().map(|(i, _)| &a.output[*i].wire);
+        Some(quote! {
+            crate::paginate::PaginatorMeta {
+                action: #action, offset: #offset, limit: #limit, total: #total, items: &[#(#items),*],
+            }
+        })
+    });
+    let waiters = spec.waiters.iter().filter_map(|w| {
+        let a = spec.action(&w.action)?;
+        let t = spec.type_def(&w.item_type)?;
+        let (name, method, action, doc) = (&w.name, &w.method, &w.action, &w.doc);
+        let (list, key, state) = (&a.output[w.list].wire, &t.members[w.key].wire, &t.members[w.state].wire);
+        let (success, failure) = (&w.success, &w.failure);
+        let absent = match w.absent {
+            Absent::Pending => quote!(crate::waiter::AbsentMeans::Pending),
+            Absent::Success => quote!(crate::waiter::AbsentMeans::Success),
+            Absent::Failure => quote!(crate::waiter::AbsentMeans::Failure),
+        };
+        Some(quote! {
+            crate::waiter::WaiterMeta {
+                name: #name, method: #method, doc: #doc, action: #action, list: #list, key: #key, state: #state,
+                success: &[#(#success),*], failure: &[#(#failure),*], absent: #absent,
+            }
+        })
+    });
     quote! {
         /// The spec as static data: what the CLI, docs and runtime build themselves from.
         pub mod metadata {
@@ -536,6 +734,10 @@ fn metadata(spec: &Checked) -> TokenStream {
             pub static ENUMS: &[crate::meta::EnumMeta] = &[#(#enums),*];
             /// Every error code: the service's own first, then the common ones.
             pub static ERROR_CODES: &[crate::meta::ErrorCodeMeta] = &[#(#errors),*];
+            /// How each paginated action pages, for code that works on JSON (the CLI).
+            pub static PAGINATORS: &[crate::paginate::PaginatorMeta] = &[#(#paginators),*];
+            /// Every waiter, for code that works on JSON (the CLI).
+            pub static WAITERS: &[crate::waiter::WaiterMeta] = &[#(#waiters),*];
         }
     }
 }
@@ -553,23 +755,341 @@ fn operation_impl(index: usize, a: &CheckedAction) -> TokenStream {
     }
 }
 
-fn client_method(a: &CheckedAction) -> TokenStream {
+/// How a setter takes a value of a member, and how it stores it.
+fn param(m: &CheckedMember) -> (TokenStream, TokenStream) {
+    let ident = field_ident(m);
+    let elem = |t: &Ty| scalar_or_named(t, m.enum_name.as_deref());
+    match &m.ty {
+        Ty::String | Ty::DateTime => {
+            let t = elem(&m.ty);
+            (quote!(impl ::std::convert::Into<#t>), quote!(#ident.into()))
+        }
+        Ty::List(inner) => {
+            let t = elem(inner);
+            (
+                quote!(impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<#t>>),
+                quote!(#ident.into_iter().map(::std::convert::Into::into).collect()),
+            )
+        }
+        other => (elem(other), quote!(#ident)),
+    }
+}
+
+fn sites_text(s: Sites) -> &'static str {
+    match (s.intl, s.cn) {
+        (true, true) => "both the international and the China site",
+        (true, false) => "the international site only",
+        _ => "the China site only",
+    }
+}
+
+/// The method doc: what it does, where, how fast, whether it is retried, and every
+/// documented error code with its meaning.
+fn method_doc(spec: &Checked, a: &CheckedAction) -> String {
+    let retry = if a.retry_safe {
+        "read-only, so the client retries it after throttling (`RequestLimitExceeded*`), connection failures, timeouts and 5xx answers"
+    } else {
+        "it changes state, so the client retries it only when the server certainly did nothing: after throttling (`RequestLimitExceeded*`) or when the connection was never made; never after a timeout or 5xx answer, when the server may have acted"
+    };
+    let mut doc = format!(
+        "Calls `{}`: {}\n\nPublished on {}. Rate limit: {} requests per second; {}.",
+        a.name,
+        a.doc,
+        sites_text(a.sites),
+        a.rate_limit,
+        retry
+    );
+    if !a.errors.is_empty() {
+        doc.push_str("\n\n# Errors\n\nBesides transport and credential failures, the service may answer with these codes (see [`crate::ErrorCode`]):\n");
+        for code in &a.errors {
+            let meaning = spec
+                .errors
+                .iter()
+                .find(|e| &e.code == code)
+                .map_or("", |e| e.doc.as_str());
+            doc.push_str(&format!("\n- `{code}`: {meaning}"));
+        }
+    }
+    doc
+}
+
+fn client_method(spec: &Checked, a: &CheckedAction) -> TokenStream {
     let method = format_ident!("{}", a.method);
     let req = format_ident!("{}Request", a.name);
     let resp = format_ident!("{}Response", a.name);
-    let retry = if a.retry_safe {
-        "read-only, so retried after network failures and 5xx answers"
-    } else {
-        "not retried after network failures, since it changes state"
-    };
-    let doc = doc_attrs(&format!(
-        "Calls `{}`: {}\n\nRate limit: {} requests per second; {}.",
-        a.name, a.doc, a.rate_limit, retry
-    ));
+    let doc = doc_attrs(&method_doc(spec, a));
+    let paginator = a.paginator.as_ref().map(|_| {
+        let pmethod = format_ident!("{}_paginator", a.method);
+        let pdoc = doc_attrs(&format!(
+            "Pages through `{}`: a [`crate::paginate::Paginator`] whose `pages()` and `items()` are streams. Each page is one [`Client::{}`] call, with its errors and retries.",
+            a.name, a.method
+        ));
+        quote! {
+            #pdoc
+            pub fn #pmethod(&self, request: self::operations::#req) -> crate::paginate::Paginator<self::operations::#req> {
+                crate::paginate::Paginator::new(self.clone(), request)
+            }
+        }
+    });
     quote! {
         #doc
         pub async fn #method(&self, request: self::operations::#req) -> ::std::result::Result<self::operations::#resp, crate::Error> {
             self.send(request).await
+        }
+        #paginator
+    }
+}
+
+/// Reads an integer member of `owner` as `Option<i64>`.
+fn int_read(owner: TokenStream, m: &CheckedMember, plain: bool) -> TokenStream {
+    let f = field_ident(m);
+    if plain {
+        quote!(::std::option::Option::Some(#owner.#f))
+    } else {
+        quote!(#owner.#f)
+    }
+}
+
+/// The item enum (for several lists) and the `Paginated` impl of a paginated action,
+/// both for the `operations` module.
+fn paginator_impl(a: &CheckedAction) -> (TokenStream, TokenStream) {
+    let Some(p) = &a.paginator else {
+        return (TokenStream::new(), TokenStream::new());
+    };
+    let req = format_ident!("{}Request", a.name);
+    let resp = format_ident!("{}Response", a.name);
+    let (offset, limit, total) = (&a.input[p.offset], &a.input[p.limit], &a.output[p.total]);
+    let (off_f, lim_f) = (field_ident(offset), field_ident(limit));
+    let (off_plain, lim_plain) = (offset.required, limit.required);
+    let read_offset = if off_plain {
+        quote!(self.#off_f)
+    } else {
+        quote!(self.#off_f.unwrap_or(0))
+    };
+    let set = |f: &Ident, plain: bool| {
+        if plain {
+            quote!(self.#f = value;)
+        } else {
+            quote!(self.#f = ::std::option::Option::Some(value);)
+        }
+    };
+    let (set_offset, set_limit) = (set(&off_f, off_plain), set(&lim_f, lim_plain));
+    let read_limit = int_read(quote!(self), limit, lim_plain);
+    let read_total = int_read(quote!(response), total, is_plain_output(total));
+    let lists: Vec<(&CheckedMember, Option<&String>)> = p
+        .items
+        .iter()
+        .map(|(i, v)| (&a.output[*i], v.as_ref()))
+        .collect();
+    let element = |m: &CheckedMember| match &m.ty {
+        Ty::List(inner) => scalar_or_named(inner, m.enum_name.as_deref()),
+        other => scalar_or_named(other, m.enum_name.as_deref()),
+    };
+    let as_vec = |owner: TokenStream, m: &CheckedMember| {
+        let f = field_ident(m);
+        if is_plain_output(m) {
+            quote!(#owner.#f)
+        } else {
+            quote!(#owner.#f.unwrap_or_default())
+        }
+    };
+    let len = lists.iter().map(|(m, _)| {
+        let f = field_ident(m);
+        if is_plain_output(m) {
+            quote!(response.#f.len())
+        } else {
+            quote!(response.#f.as_ref().map_or(0, ::std::vec::Vec::len))
+        }
+    });
+    let same = lists.iter().map(|(m, _)| {
+        let f = field_ident(m);
+        quote!(a.#f == b.#f)
+    });
+    let (item_ty, item_enum, collect) = if lists.len() == 1 {
+        let (m, _) = lists[0];
+        let v = as_vec(quote!(response), m);
+        (element(m), TokenStream::new(), quote!(#v))
+    } else {
+        let name = format_ident!("{}Item", a.name);
+        let variants = lists.iter().map(|(m, v)| {
+            let v = format_ident!("{}", v.map_or("Item", String::as_str));
+            let t = element(m);
+            let d = doc_attrs(&format!("An entry of `{}`: {}", m.wire, m.doc));
+            quote!(#d #v(#t),)
+        });
+        let pushes = lists.iter().map(|(m, v)| {
+            let v = format_ident!("{}", v.map_or("Item", String::as_str));
+            let list = as_vec(quote!(response), m);
+            quote!(items.extend(#list.into_iter().map(#name::#v));)
+        });
+        let doc = doc_attrs(&format!(
+            "One item of a `{}` page, which lists several kinds of entry.",
+            a.name
+        ));
+        (
+            quote!(#name),
+            quote! {
+                #doc
+                #[derive(Clone, PartialEq, Debug)]
+                #[non_exhaustive]
+                pub enum #name {
+                    #(#variants)*
+                }
+            },
+            quote! {{
+                let mut items = ::std::vec::Vec::new();
+                #(#pushes)*
+                items
+            }},
+        )
+    };
+    let paginated = quote! {
+        impl crate::paginate::Paginated for #req {
+            type Item = #item_ty;
+            fn offset(&self) -> i64 { #read_offset }
+            fn set_offset(&mut self, value: i64) { #set_offset }
+            fn limit(&self) -> ::std::option::Option<i64> { #read_limit }
+            fn set_limit(&mut self, value: i64) { #set_limit }
+            fn total(response: &#resp) -> ::std::option::Option<i64> { #read_total }
+            fn page_len(response: &#resp) -> usize { #(#len)+* }
+            fn same_items(a: &#resp, b: &#resp) -> bool { #(#same)&&* }
+            fn into_items(response: #resp) -> ::std::vec::Vec<Self::Item> { #collect }
+        }
+    };
+    (item_enum, paginated)
+}
+
+/// Reads a string member of `owner` as `Option<&str>`, whatever its generated shape.
+fn str_read(owner: TokenStream, m: &CheckedMember, plain: bool) -> TokenStream {
+    let f = field_ident(m);
+    match (plain, m.enum_name.is_some()) {
+        (true, _) => quote!(::std::option::Option::Some(#owner.#f.as_ref())),
+        (false, true) => quote!(#owner.#f.as_ref().map(|v| v.as_str())),
+        (false, false) => quote!(#owner.#f.as_deref()),
+    }
+}
+
+fn waiter_method(spec: &Checked, w: &CheckedWaiter) -> TokenStream {
+    let Some(a) = spec.action(&w.action) else {
+        return TokenStream::new();
+    };
+    let Some(t) = spec.type_def(&w.item_type) else {
+        return TokenStream::new();
+    };
+    let method = format_ident!("{}", w.method);
+    let call = format_ident!("{}", a.method);
+    let req = format_ident!("{}Request", a.name);
+    let item = format_ident!("{}", t.name);
+    let list_m = &a.output[w.list];
+    let list = field_ident(list_m);
+    let list_expr = if is_plain_output(list_m) {
+        quote!(response.#list)
+    } else {
+        quote!(response.#list.unwrap_or_default())
+    };
+    let (key_m, state_m) = (&t.members[w.key], &t.members[w.state]);
+    let key_read = str_read(quote!(item), key_m, t.is_plain(key_m));
+    let state_read = str_read(quote!(item), state_m, t.is_plain(state_m));
+    // Enum-typed plain members read through `as_ref`; strings need `as_str`.
+    let state_read = if t.is_plain(state_m) {
+        let f = field_ident(state_m);
+        quote!(::std::option::Option::Some(item.#f.as_str()))
+    } else {
+        state_read
+    };
+    let key_read = if t.is_plain(key_m) {
+        let f = field_ident(key_m);
+        quote!(::std::option::Option::Some(item.#f.as_str()))
+    } else {
+        key_read
+    };
+    let (success, failure) = (&w.success, &w.failure);
+    let name = &w.name;
+    let (ret, absent, found) = match w.absent {
+        Absent::Success => (
+            quote!(()),
+            quote!(crate::waiter::Check::Done(())),
+            quote!(crate::waiter::Check::Done(())),
+        ),
+        Absent::Pending => (
+            quote!(self::types::#item),
+            quote!(crate::waiter::Check::Pending(::std::string::String::from(
+                "absent"
+            ))),
+            quote!(crate::waiter::Check::Done(item)),
+        ),
+        Absent::Failure => (
+            quote!(self::types::#item),
+            quote!(crate::waiter::Check::Failed(::std::string::String::from(
+                "absent"
+            ))),
+            quote!(crate::waiter::Check::Done(item)),
+        ),
+    };
+    let absent_text = match w.absent {
+        Absent::Success => "its absence is the success this waits for",
+        Absent::Pending => "while it is absent, the wait goes on",
+        Absent::Failure => "its absence ends the wait with a failure",
+    };
+    let list_states = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let doc = doc_attrs(&format!(
+        "Waits until: {}\n\nPolls `{}` with `request` and picks the entry of `{}` whose `{}` equals `key` ({absent_text}). \
+         Its `{}` ends the wait with success on {} and with [`crate::waiter::WaitError::Failed`] on {}. \
+         `policy` bounds the whole wait and spaces the polls; time is tokio's clock.\n\n\
+         # Errors\n\n[`crate::waiter::WaitError::TimedOut`] when the policy's timeout passes first (it names the last state seen), \
+         [`crate::waiter::WaitError::Call`] when a poll fails after the client's own retries.",
+        w.doc, a.name, list_m.wire, key_m.wire, state_m.wire, list_states(success), list_states(failure)
+    ));
+    // A state the spec marks as success with `absent: success` never occurs; `found`
+    // then only reports that the item is still there.
+    let found_check = if w.absent == Absent::Success {
+        quote! {
+            let state = #state_read.unwrap_or("unset").to_owned();
+            crate::waiter::Check::Pending(state)
+        }
+    } else {
+        quote! {
+            let state = #state_read.unwrap_or("unset");
+            if [#(#success),*].contains(&state) {
+                #found
+            } else if [#(#failure),*].contains(&state) {
+                crate::waiter::Check::Failed(state.to_owned())
+            } else {
+                crate::waiter::Check::Pending(state.to_owned())
+            }
+        }
+    };
+    quote! {
+        #doc
+        pub async fn #method(
+            &self,
+            request: self::operations::#req,
+            key: impl ::std::convert::Into<::std::string::String>,
+            policy: &crate::waiter::WaitPolicy,
+        ) -> ::std::result::Result<#ret, crate::waiter::WaitError> {
+            let key = key.into();
+            crate::waiter::wait(policy, #name, || {
+                let request = request.clone();
+                let key = key.as_str();
+                async move {
+                    let response = self.#call(request).await?;
+                    let found = #list_expr.into_iter().find(|item| #key_read == ::std::option::Option::Some(key));
+                    ::std::result::Result::Ok(match found {
+                        ::std::option::Option::None => #absent,
+                        ::std::option::Option::Some(item) => { #found_check }
+                    })
+                }
+            })
+            .await
         }
     }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
-use crate::model::{Action, EnumDef, ErrorDef, Member, Site, Spec, TypeDef};
+use crate::model::{Absent, Action, EnumDef, ErrorDef, Member, Site, Spec, TypeDef, WaiterDef};
 
 /// One mistake in the spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,11 +83,45 @@ pub struct CheckedMember {
     pub field: String,
     pub ty: Ty,
     pub required: bool,
+    pub output_required: bool,
     pub nullable: bool,
     pub sensitive: bool,
+    pub masked: bool,
     pub enum_name: Option<String>,
     pub sites: Sites,
     pub doc: String,
+}
+
+/// Offset/limit paging of an action, with every member resolved.
+#[derive(Debug, Clone)]
+pub struct CheckedPaginator {
+    /// Index into the action's input.
+    pub offset: usize,
+    pub limit: usize,
+    /// Index into the action's output.
+    pub total: usize,
+    /// Output list members, each with its item enum variant (set when there are several).
+    pub items: Vec<(usize, Option<String>)>,
+}
+
+/// A waiter whose action, list, key and state members all exist.
+#[derive(Debug, Clone)]
+pub struct CheckedWaiter {
+    pub name: String,
+    /// `wait_until_<snake name>`.
+    pub method: String,
+    pub doc: String,
+    pub action: String,
+    /// Index into the action's output.
+    pub list: usize,
+    /// The list's item type.
+    pub item_type: String,
+    /// Indexes into the item type's members.
+    pub key: usize,
+    pub state: usize,
+    pub success: Vec<String>,
+    pub failure: Vec<String>,
+    pub absent: Absent,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +134,7 @@ pub struct CheckedAction {
     pub sites: Sites,
     pub rate_limit: u32,
     pub retry_safe: bool,
+    pub paginator: Option<CheckedPaginator>,
     pub input: Vec<CheckedMember>,
     pub output: Vec<CheckedMember>,
     pub errors: Vec<String>,
@@ -110,6 +145,31 @@ pub struct CheckedType {
     pub name: String,
     pub doc: String,
     pub members: Vec<CheckedMember>,
+    /// Reachable from some action's input, so callers build values of it.
+    pub in_input: bool,
+    /// Reachable from some action's output, so the server sends values of it.
+    pub in_output: bool,
+}
+
+impl CheckedType {
+    /// Whether `m` (one of this type's members) is generated as a plain value rather
+    /// than an `Option`. Types callers build follow the input `required` flag, so
+    /// nothing optional has to be invented for a request; types only the server
+    /// sends follow upstream's `output_required`. Nullable members are always optional.
+    pub fn is_plain(&self, m: &CheckedMember) -> bool {
+        let promised = if self.in_input {
+            m.required
+        } else {
+            m.output_required
+        };
+        promised && !m.nullable
+    }
+}
+
+/// Whether response member `m` is generated as a plain value: upstream promises it and
+/// never sends null.
+pub fn is_plain_output(m: &CheckedMember) -> bool {
+    m.output_required && !m.nullable
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +206,7 @@ pub struct Checked {
     pub enums: Vec<CheckedEnum>,
     /// Service codes first, then common codes not already listed, each once.
     pub errors: Vec<CheckedError>,
+    pub waiters: Vec<CheckedWaiter>,
 }
 
 impl Checked {
@@ -217,6 +278,14 @@ struct Checker {
     errors: Vec<SpecError>,
 }
 
+/// Which member list is being checked: each allows different flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Input,
+    Output,
+    Type,
+}
+
 /// The names member types may refer to.
 struct Scope<'a> {
     types: &'a HashSet<&'a str>,
@@ -282,7 +351,7 @@ impl Checker {
         owner: &str,
         members: &[Member],
         parent_sites: Sites,
-        is_output: bool,
+        side: Side,
         scope: &Scope<'_>,
     ) -> Vec<CheckedMember> {
         let (types, enums) = (scope.types, scope.enums);
@@ -310,7 +379,7 @@ impl Checker {
                 continue;
             }
             let field = snake(&m.name);
-            if field == "request_id" && is_output {
+            if field == "request_id" && side == Side::Output {
                 self.err(
                     format!("{mpath}.name"),
                     format!("{owner}: `RequestId` is implied on every response; do not list it"),
@@ -325,7 +394,25 @@ impl Checker {
                 continue;
             }
             self.require_doc(&mpath, &who, &m.doc);
-            if is_output && m.required {
+            if field == "extra" && side != Side::Input {
+                self.err(
+                    format!("{mpath}.name"),
+                    format!("{owner}: the Rust field `extra` holds members the spec does not know; rename the member"),
+                );
+                continue;
+            }
+            if m.output_required && side == Side::Input {
+                self.err(
+                    format!("{mpath}.output_required"),
+                    format!(
+                        "{who}: `output_required` applies to response members and data types only"
+                    ),
+                );
+            }
+            if m.masked && (m.sensitive || m.ty.trim() != "string") {
+                self.err(format!("{mpath}.masked"), format!("{who}: `masked` is for string identifiers that are not otherwise `sensitive`"));
+            }
+            if side == Side::Output && m.required {
                 self.err(format!("{mpath}.required"), format!("{who}: `required` applies to inputs only; responses may always omit a member"));
             }
             let Some(ty) = self.parse_ty(&format!("{mpath}.type"), &who, &m.ty, types) else {
@@ -368,8 +455,10 @@ impl Checker {
                 field,
                 ty,
                 required: m.required,
+                output_required: m.output_required,
                 nullable: m.nullable,
                 sensitive: m.sensitive,
+                masked: m.masked,
                 enum_name: m.enum_name.clone(),
                 sites,
                 doc: m.doc.trim().to_string(),
@@ -474,13 +563,15 @@ pub fn check(spec: Spec) -> Result<Checked, Vec<SpecError>> {
             &format!("type `{}`", t.name),
             &t.members,
             all_sites,
-            false,
+            Side::Type,
             &scope,
         );
         checked_types.push(CheckedType {
             name: t.name.clone(),
             doc: t.doc.trim().to_string(),
             members,
+            in_input: false,
+            in_output: false,
         });
     }
     check_type_cycles(&mut c, &spec.types);
@@ -494,6 +585,39 @@ pub fn check(spec: Spec) -> Result<Checked, Vec<SpecError>> {
         }
     }
 
+    mark_type_usage(&mut checked_types, &checked_actions);
+    for t in &checked_types {
+        if t.in_input && t.members.iter().any(|m| t.is_plain(m)) {
+            claim(
+                &mut c,
+                format!("{}Required", t.name),
+                format!("$.types (`{}`)", t.name),
+            );
+        }
+    }
+    let mut waiters = Vec::new();
+    let mut waiter_names = HashSet::new();
+    for (i, w) in spec.waiters.iter().enumerate() {
+        let path = format!("$.waiters[{i}]");
+        if !waiter_names.insert(w.name.as_str()) {
+            c.err(
+                format!("{path}.name"),
+                format!("duplicate waiter `{}`", w.name),
+            );
+            continue;
+        }
+        if let Some(w) = check_waiter(
+            &mut c,
+            &path,
+            w,
+            &checked_actions,
+            &checked_types,
+            &checked_enums,
+        ) {
+            waiters.push(w);
+        }
+    }
+
     if c.errors.is_empty() {
         Ok(Checked {
             service: spec.service,
@@ -501,6 +625,7 @@ pub fn check(spec: Spec) -> Result<Checked, Vec<SpecError>> {
             types: checked_types,
             enums: checked_enums,
             errors,
+            waiters,
         })
     } else {
         Err(c.errors)
@@ -661,7 +786,7 @@ fn check_action<'s>(
         &format!("{who} input"),
         &a.input,
         sites,
-        false,
+        Side::Input,
         scope,
     );
     let output = c.members(
@@ -669,7 +794,7 @@ fn check_action<'s>(
         &format!("{who} output"),
         &a.output,
         sites,
-        true,
+        Side::Output,
         scope,
     );
     let mut seen = HashSet::new();
@@ -686,7 +811,18 @@ fn check_action<'s>(
             );
         }
     }
+    let paginator = a
+        .paginator
+        .as_ref()
+        .and_then(|p| check_paginator(c, &format!("{path}.paginator"), &who, p, &input, &output));
+    if paginator.is_some() {
+        claim(c, format!("{}Item", a.name), format!("{path}.paginator"));
+    }
+    if input.iter().any(|m| m.required) {
+        claim(c, format!("{}Required", a.name), path.to_string());
+    }
     Some(CheckedAction {
+        paginator,
         name: a.name.clone(),
         method: snake(&a.name),
         doc: a.doc.trim().to_string(),
@@ -734,5 +870,211 @@ fn check_type_cycles(c: &mut Checker, types: &[TypeDef]) {
                 }
             }
         }
+    }
+}
+
+fn is_int64(ty: &Ty) -> bool {
+    matches!(ty, Ty::Int64)
+}
+
+fn check_paginator(
+    c: &mut Checker,
+    path: &str,
+    who: &str,
+    p: &crate::model::PaginatorDef,
+    input: &[CheckedMember],
+    output: &[CheckedMember],
+) -> Option<CheckedPaginator> {
+    let find = |list: &[CheckedMember], name: &str| list.iter().position(|m| m.wire == name);
+    let mut ok = true;
+    let integer =
+        |c: &mut Checker, list: &[CheckedMember], name: &str, key: &str, side: &str| match find(
+            list, name,
+        ) {
+            Some(i) if is_int64(&list[i].ty) => Some(i),
+            Some(_) => {
+                c.err(
+                    format!("{path}.{key}"),
+                    format!("{who}: paginator {key} `{name}` must be an int64 {side} member"),
+                );
+                None
+            }
+            None => {
+                c.err(
+                    format!("{path}.{key}"),
+                    format!("{who}: paginator {key} `{name}` is not an {side} member"),
+                );
+                None
+            }
+        };
+    let offset = integer(c, input, &p.offset, "offset", "input");
+    let limit = integer(c, input, &p.limit, "limit", "input");
+    let total = integer(c, output, &p.total, "total", "output");
+    if p.items.is_empty() {
+        c.err(
+            format!("{path}.items"),
+            format!("{who}: a paginator needs at least one item list"),
+        );
+        ok = false;
+    }
+    let mut items = Vec::new();
+    let mut variants = HashSet::new();
+    for (j, it) in p.items.iter().enumerate() {
+        let ipath = format!("{path}.items[{j}]");
+        match find(output, &it.member) {
+            Some(i) if matches!(output[i].ty, Ty::List(_)) => {}
+            _ => {
+                c.err(
+                    format!("{ipath}.member"),
+                    format!(
+                        "{who}: paginator items `{}` must be an output list member",
+                        it.member
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+        }
+        let variant = match (&it.variant, p.items.len()) {
+            (None, 1) => None,
+            (Some(v), n) if n > 1 && is_pascal_ident(v) && variants.insert(v.clone()) => {
+                Some(v.clone())
+            }
+            _ => {
+                c.err(format!("{ipath}.variant"), format!("{who}: with several item lists each needs a distinct UpperCamelCase `variant`; with one, none"));
+                ok = false;
+                continue;
+            }
+        };
+        items.push((find(output, &it.member).unwrap_or_default(), variant));
+    }
+    match (offset, limit, total, ok) {
+        (Some(offset), Some(limit), Some(total), true) => Some(CheckedPaginator {
+            offset,
+            limit,
+            total,
+            items,
+        }),
+        _ => None,
+    }
+}
+
+fn check_waiter(
+    c: &mut Checker,
+    path: &str,
+    w: &WaiterDef,
+    actions: &[CheckedAction],
+    types: &[CheckedType],
+    enums: &[CheckedEnum],
+) -> Option<CheckedWaiter> {
+    let who = format!("waiter `{}`", w.name);
+    if !is_pascal_ident(&w.name) {
+        c.err(
+            format!("{path}.name"),
+            format!(
+                "`{}` is not a valid waiter name (expected UpperCamelCase ASCII)",
+                w.name
+            ),
+        );
+        return None;
+    }
+    c.require_doc(path, &who, &w.doc);
+    let Some(action) = actions.iter().find(|a| a.name == w.action) else {
+        c.err(
+            format!("{path}.action"),
+            format!("{who}: unknown action `{}`", w.action),
+        );
+        return None;
+    };
+    let list = action.output.iter().position(|m| m.wire == w.list);
+    let item_type = list.and_then(|i| match &action.output[i].ty {
+        Ty::List(inner) => match inner.as_ref() {
+            Ty::Object(n) => Some(n.clone()),
+            _ => None,
+        },
+        _ => None,
+    });
+    let (Some(list), Some(item_type)) = (list, item_type) else {
+        c.err(
+            format!("{path}.list"),
+            format!(
+                "{who}: `{}` is not an output member of `{}` holding a list of a data type",
+                w.list, w.action
+            ),
+        );
+        return None;
+    };
+    let t = types.iter().find(|t| t.name == item_type)?;
+    let string_member = |c: &mut Checker, name: &str, key: &str| {
+        let i = t
+            .members
+            .iter()
+            .position(|m| m.wire == name && m.ty == Ty::String);
+        if i.is_none() {
+            c.err(
+                format!("{path}.{key}"),
+                format!("{who}: `{name}` is not a string member of `{item_type}`"),
+            );
+        }
+        i
+    };
+    let key = string_member(c, &w.key, "key");
+    let state = string_member(c, &w.state, "state");
+    let (key, state) = (key?, state?);
+    if let Some(e) = t.members[state]
+        .enum_name
+        .as_ref()
+        .and_then(|e| enums.iter().find(|x| &x.name == e))
+    {
+        for (list_name, values) in [("success", &w.success), ("failure", &w.failure)] {
+            for (j, v) in values.iter().enumerate() {
+                if !e.values.iter().any(|x| &x.value == v) {
+                    c.err(
+                        format!("{path}.{list_name}[{j}]"),
+                        format!("{who}: `{v}` is not a value of enum `{}`", e.name),
+                    );
+                }
+            }
+        }
+    }
+    if w.success.is_empty() && w.absent != Absent::Success {
+        c.err(format!("{path}.success"), format!("{who}: nothing would ever end the wait successfully; list success states or set `absent` to `success`"));
+    }
+    Some(CheckedWaiter {
+        name: w.name.clone(),
+        method: format!("wait_until_{}", snake(&w.name)),
+        doc: w.doc.trim().to_string(),
+        action: w.action.clone(),
+        list,
+        item_type,
+        key,
+        state,
+        success: w.success.clone(),
+        failure: w.failure.clone(),
+        absent: w.absent,
+    })
+}
+
+/// Marks each type reachable from an action's input or output, through nested types.
+fn mark_type_usage(types: &mut [CheckedType], actions: &[CheckedAction]) {
+    fn reach(types: &[CheckedType], from: &[CheckedMember], seen: &mut HashSet<String>) {
+        for m in from {
+            if let Ty::Object(n) = m.ty.element() {
+                if seen.insert(n.clone()) {
+                    if let Some(t) = types.iter().find(|t| &t.name == n) {
+                        reach(types, &t.members, seen);
+                    }
+                }
+            }
+        }
+    }
+    let (mut ins, mut outs) = (HashSet::new(), HashSet::new());
+    for a in actions {
+        reach(types, &a.input, &mut ins);
+        reach(types, &a.output, &mut outs);
+    }
+    for t in types.iter_mut() {
+        t.in_input = ins.contains(&t.name);
+        t.in_output = outs.contains(&t.name);
     }
 }

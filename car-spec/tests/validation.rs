@@ -232,3 +232,86 @@ fn many_mistakes_are_all_reported_at_once() {
     s["actions"][1]["errors"] = json!(["Nope"]);
     assert!(errors_of(&s).len() >= 2);
 }
+
+#[test]
+fn paginator_members_must_exist_with_the_right_types() {
+    let mut s = fixture();
+    s["actions"][0]["paginator"] = json!({"offset": "Ofset", "limit": "Limit", "total": "Total", "items": [{"member": "Widgets", "variant": "Widget"}]});
+    assert_error(
+        &s,
+        "$.actions[0].paginator.offset",
+        "action `DescribeWidgets`: paginator offset `Ofset` is not an input member",
+    );
+    // The fixture's Limit and Total are uint64; paging works in int64, as CAR's does.
+    assert_error(
+        &s,
+        "$.actions[0].paginator.limit",
+        "paginator limit `Limit` must be an int64 input member",
+    );
+    assert_error(
+        &s,
+        "$.actions[0].paginator.total",
+        "paginator total `Total` must be an int64 output member",
+    );
+    assert_error(
+        &s,
+        "$.actions[0].paginator.items[0].variant",
+        "with one, none",
+    );
+}
+
+#[test]
+fn waiters_name_real_actions_members_and_states() {
+    let mut s = fixture();
+    s["waiters"] = json!([
+        {"name": "WidgetGone", "doc": "x", "action": "DescribeWidget", "list": "Widgets", "key": "WidgetId", "state": "Kind", "success": [], "failure": [], "absent": "success"},
+        {"name": "WidgetRound", "doc": "x", "action": "DescribeWidgets", "list": "Widgets", "key": "WidgetId", "state": "Kind", "success": ["Oval"], "failure": [], "absent": "pending"},
+        {"name": "WidgetNever", "doc": "x", "action": "DescribeWidgets", "list": "Total", "key": "WidgetId", "state": "Kind", "success": ["Round"], "failure": [], "absent": "pending"},
+        {"name": "WidgetForever", "doc": "x", "action": "DescribeWidgets", "list": "Widgets", "key": "WidgetId", "state": "Kind", "success": [], "failure": [], "absent": "pending"}
+    ]);
+    assert_error(
+        &s,
+        "$.waiters[0].action",
+        "waiter `WidgetGone`: unknown action `DescribeWidget`",
+    );
+    assert_error(
+        &s,
+        "$.waiters[1].success[0]",
+        "`Oval` is not a value of enum `WidgetKind`",
+    );
+    assert_error(
+        &s,
+        "$.waiters[2].list",
+        "`Total` is not an output member of `DescribeWidgets` holding a list",
+    );
+    assert_error(
+        &s,
+        "$.waiters[3].success",
+        "nothing would ever end the wait",
+    );
+}
+
+#[test]
+fn output_flags_belong_to_outputs_and_masking_to_strings() {
+    let mut s = fixture();
+    s["actions"][0]["input"][0]["output_required"] = json!(true);
+    assert_error(
+        &s,
+        "$.actions[0].input[0].output_required",
+        "`output_required` applies to response members and data types only",
+    );
+    let mut s = fixture();
+    s["actions"][0]["output"][1]["masked"] = json!(true);
+    assert_error(
+        &s,
+        "$.actions[0].output[1].masked",
+        "`masked` is for string identifiers",
+    );
+    let mut s = fixture();
+    s["types"][2]["members"][0]["name"] = json!("Extra");
+    assert_error(
+        &s,
+        "$.types[2].members[0].name",
+        "the Rust field `extra` holds members the spec does not know",
+    );
+}

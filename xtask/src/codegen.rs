@@ -10,6 +10,9 @@ struct Derived {
 
 const SNAPSHOT_SOURCE: &str = "car-spec/tests/snapshots.rs";
 
+/// Where car-api's packaged copy of the spec lives.
+const PACKAGED_SPEC: &str = "car-api/spec/car.json";
+
 /// insta's file layout, so `cargo test` compares against what we write.
 fn snapshot_file(body: &str) -> String {
     format!("---\nsource: {SNAPSHOT_SOURCE}\nexpression: out\n---\n{body}\n")
@@ -43,6 +46,13 @@ fn derived(root: &Path) -> Result<Vec<Derived>, String> {
         Derived {
             path: root.join("docs/reference.md"),
             content: crate::docs::reference(&spec),
+        },
+        // The published car-api crate cannot reach the workspace's spec/, so it ships
+        // this copy; spec/car.json stays the one file people edit.
+        Derived {
+            path: root.join(PACKAGED_SPEC),
+            content: std::fs::read_to_string(root.join("spec/car.json"))
+                .map_err(|e| format!("cannot read spec/car.json: {e}"))?,
         },
     ])
 }
@@ -140,6 +150,7 @@ mod tests {
         .unwrap();
         let err = run(&dir, true).unwrap_err();
         assert!(err.contains("snapshots__car_spec_expansion.snap"), "{err}");
+        assert!(err.contains(PACKAGED_SPEC), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -86,11 +86,18 @@ pub fn reference(spec: &Checked) -> String {
             }
             out.push('\n');
         }
-        let outputs: Vec<&str> = a
+        // Promised, never-null members are plain values in Rust; the rest are optional.
+        let outputs: Vec<String> = a
             .output
             .iter()
-            .map(|m| m.wire.as_str())
-            .chain(["RequestId"])
+            .map(|m| {
+                if car_spec::validate::is_plain_output(m) {
+                    m.wire.clone()
+                } else {
+                    format!("{} (optional)", m.wire)
+                }
+            })
+            .chain(["RequestId".to_string()])
             .collect();
         let _ = writeln!(
             out,
@@ -114,6 +121,7 @@ pub fn reference(spec: &Checked) -> String {
         }
     }
 
+    paging_and_waiting(&mut out, spec);
     let _ = writeln!(out, "## Enums\n");
     let _ = writeln!(
         out,
@@ -142,4 +150,71 @@ pub fn reference(spec: &Checked) -> String {
         let _ = writeln!(out, "| `{}` | {} | {} |", e.code, kind, cell(&e.doc));
     }
     out
+}
+
+/// The paginated actions and the waiters, with what ends them.
+fn paging_and_waiting(out: &mut String, spec: &Checked) {
+    let _ = writeln!(out, "## Paginators\n");
+    let _ = writeln!(out, "`Client::<action>_paginator(request)` pages by `Offset`/`Limit` and yields `pages()` or `items()` as streams. Paging stops on an empty page, a page shorter than `Limit`, or the total reached; a server that sends the same page again ends the stream with an error.\n");
+    let _ = writeln!(out, "| Action | Offset | Limit | Total | Items |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for a in &spec.actions {
+        let Some(p) = &a.paginator else { continue };
+        let items: Vec<String> = p
+            .items
+            .iter()
+            .map(|(i, v)| match v {
+                Some(v) => format!("`{}` ({v})", a.output[*i].wire),
+                None => format!("`{}`", a.output[*i].wire),
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | `{}` | `{}` | {} |",
+            a.name,
+            a.input[p.offset].wire,
+            a.input[p.limit].wire,
+            a.output[p.total].wire,
+            items.join(", ")
+        );
+    }
+    let _ = writeln!(out, "\n## Waiters\n");
+    let _ = writeln!(out, "`Client::wait_until_<waiter>(request, key, &policy)` polls the action until the list entry whose key member equals `key` reaches a success state; a failure state or the policy's timeout ends it with an error.\n");
+    let _ = writeln!(
+        out,
+        "| Waiter | Action | Entry of | Key | State | Success | Failure | Entry absent |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    let states = |v: &[String]| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    for w in &spec.waiters {
+        let (Some(a), Some(t)) = (spec.action(&w.action), spec.type_def(&w.item_type)) else {
+            continue;
+        };
+        let absent = match w.absent {
+            car_spec::model::Absent::Pending => "keep waiting",
+            car_spec::model::Absent::Success => "success",
+            car_spec::model::Absent::Failure => "failure",
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | `{}` | `{}` | `{}` | {} | {} | {absent} |",
+            w.method,
+            a.name,
+            a.output[w.list].wire,
+            t.members[w.key].wire,
+            t.members[w.state].wire,
+            states(&w.success),
+            states(&w.failure)
+        );
+    }
+    out.push('\n');
 }

@@ -1,6 +1,6 @@
 //! Compares our spec with an upstream API definition in Tencent's `api.json` format
-//! (as shipped in the tccli packages): actions, members, data types, member types and
-//! required flags.
+//! (as shipped in the tccli packages): actions, members, data types, member types,
+//! required flags, and for what the server sends, `output_required` and nullability.
 
 use std::collections::BTreeSet;
 
@@ -43,6 +43,7 @@ struct UpMember<'a> {
     name: &'a str,
     ty: Option<String>,
     required: Option<bool>,
+    output_required: Option<bool>,
     nullable: Option<bool>,
 }
 
@@ -58,11 +59,20 @@ fn upstream_members<'a>(upstream: &'a Value, object: &str) -> Result<Vec<UpMembe
                 name: m.get("name")?.as_str()?,
                 ty: upstream_type(m),
                 required: m.get("required").and_then(Value::as_bool),
+                output_required: m.get("output_required").and_then(Value::as_bool),
                 nullable: m.get("value_allowed_null").and_then(Value::as_bool),
             })
         })
         .filter(|m| m.name != "RequestId")
         .collect())
+}
+
+/// Which flags to hold against upstream for one member list.
+#[derive(Clone, Copy)]
+struct Checks {
+    required: bool,
+    /// `output_required` and `value_allowed_null`: what the server promises to send.
+    output: bool,
 }
 
 fn compare_members(
@@ -71,8 +81,7 @@ fn compare_members(
     ours: &[CheckedMember],
     theirs: &[UpMember<'_>],
     site: SiteFilter,
-    check_required: bool,
-    check_nullable: bool,
+    checks: Checks,
 ) {
     let ours: Vec<&CheckedMember> = ours.iter().filter(|m| site.admits(m.sites)).collect();
     for t in theirs {
@@ -92,7 +101,7 @@ fn compare_members(
                 ));
             }
         }
-        if check_required {
+        if checks.required {
             if let Some(req) = t.required {
                 if req != o.required {
                     out.push(format!(
@@ -102,14 +111,21 @@ fn compare_members(
                 }
             }
         }
-        if check_nullable {
-            if let Some(n) = t.nullable {
-                if n != o.nullable {
-                    out.push(format!(
-                        "nullable mismatch: {owner}.{}: spec {}, upstream {n}",
-                        t.name, o.nullable
-                    ));
-                }
+        if checks.output {
+            // Upstream leaves both flags out where they are false.
+            let n = t.nullable.unwrap_or(false);
+            if n != o.nullable {
+                out.push(format!(
+                    "nullable mismatch: {owner}.{}: spec {}, upstream {n}",
+                    t.name, o.nullable
+                ));
+            }
+            let r = t.output_required.unwrap_or(false);
+            if r != o.output_required {
+                out.push(format!(
+                    "output_required mismatch: {owner}.{}: spec {}, upstream {r}",
+                    t.name, o.output_required
+                ));
             }
         }
     }
@@ -168,8 +184,10 @@ pub fn diff(spec: &Checked, upstream: &Value, site: SiteFilter) -> Result<Vec<St
             &a.input,
             &upstream_members(upstream, input)?,
             site,
-            true,
-            false,
+            Checks {
+                required: true,
+                output: false,
+            },
         );
         compare_members(
             &mut out,
@@ -177,8 +195,10 @@ pub fn diff(spec: &Checked, upstream: &Value, site: SiteFilter) -> Result<Vec<St
             &a.output,
             &upstream_members(upstream, output)?,
             site,
-            false,
-            false,
+            Checks {
+                required: false,
+                output: true,
+            },
         );
     }
     for a in &ours {
@@ -206,8 +226,10 @@ pub fn diff(spec: &Checked, upstream: &Value, site: SiteFilter) -> Result<Vec<St
                 &t.members,
                 &upstream_members(upstream, name)?,
                 SiteFilter::Intl,
-                true,
-                true,
+                Checks {
+                    required: true,
+                    output: true,
+                },
             ),
         }
     }
@@ -253,6 +275,7 @@ mod tests {
             "type mismatch: DescribeWidgets.output.Widgets: spec `list[Widget]`, upstream `Widget`",
             "missing type: Gadget",
             "nullable mismatch: Widget.WidgetId: spec true, upstream false",
+            "output_required mismatch: DescribeWidgets.output.Total: spec true, upstream false",
             "extra type: Empty",
         ];
         for e in expect {
