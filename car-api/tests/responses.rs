@@ -9,7 +9,9 @@ use std::sync::Arc;
 use car_api::credentials::{
     Credentials, CredentialsError, DefaultChain, Env, ProvideCredentials, ProvideFuture,
 };
-use car_api::operations::{DescribeConcurrentCountRequest, DescribeCosCredentialRequest};
+use car_api::operations::{
+    DescribeConcurrentCountRequest, DescribeCosCredentialRequest, DescribeCosCredentialRequired,
+};
 use car_api::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::{Client, RetryConfig, Site};
 use serde_json::json;
@@ -105,7 +107,11 @@ async fn a_malformed_cos_credential_answer_never_shows_the_keys() {
     for body in bodies {
         server.push_reply(Reply::Raw(body.clone().into_bytes()));
         let err = client(&server)
-            .describe_cos_credential(DescribeCosCredentialRequest::new("app-1"))
+            .describe_cos_credential(DescribeCosCredentialRequest::new(
+                DescribeCosCredentialRequired {
+                    application_id: "app-1".into(),
+                },
+            ))
             .await
             .unwrap_err();
         assert_eq!(err.code(), "ClientInvalidResponse", "{body}: {err}");
