@@ -225,11 +225,13 @@ pub fn waiter_meta(name: &str) -> Option<&'static WaiterMeta> {
 
 /// Reads one polled JSON response the way the generated waiters read typed ones.
 fn check_json(w: &WaiterMeta, response: &Value, key: &str) -> Check<Value> {
-    let entry = response
-        .get(w.list)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    // An answer without the list says nothing about the entry; for a waiter whose success
+    // is the entry's absence, reading it as empty would end the wait falsely.
+    let Some(list) = response.get(w.list).and_then(Value::as_array) else {
+        return Check::Pending(format!("no {} in the answer", w.list));
+    };
+    let entry = list
+        .iter()
         .find(|e| e.get(w.key).and_then(Value::as_str) == Some(key));
     let Some(entry) = entry else {
         return match w.absent {

@@ -200,6 +200,21 @@ async fn version_deleted_ends_when_the_version_is_gone() {
     assert_eq!(server.requests().len(), 2);
 }
 
+/// An answer that leaves the list out says nothing about the version: it must not read
+/// as "deleted" (typed decoding would fill the promised list with an empty one).
+#[tokio::test]
+async fn version_deleted_does_not_trust_an_answer_without_the_list() {
+    let server = TestServer::start().unwrap();
+    server.push_reply(Reply::ok(json!({})));
+    server.push_reply(versions("Deleting"));
+    server.push_reply(Reply::ok(json!({"Versions": []})));
+    client(&server)
+        .wait_until_application_version_deleted(version_request(), "ver-new", &now())
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 3);
+}
+
 #[tokio::test]
 async fn a_failed_poll_ends_the_wait_with_the_call_error() {
     let server = TestServer::start().unwrap();

@@ -24,6 +24,10 @@ pub struct Request {
     pub body: Value,
     pub filter: Option<Filter>,
     pub waiter: Option<Waiter>,
+    /// `--wait-until NAME=KEY`.
+    pub named: Option<crate::paging::NamedWaiter>,
+    /// `--all-pages`.
+    pub all_pages: bool,
 }
 
 /// Settings only the command line has: where output and language come from. Endpoint,
@@ -307,7 +311,11 @@ pub fn run(g: &Globals, req: Request) -> Result<(), Failure> {
         },
         None => response,
     };
-    let hint = if req.filter.is_some() {
+    if req.named.is_some() && shown.is_null() {
+        // A waiter on a deletion has no entry to show.
+        return Ok(());
+    }
+    let hint = if req.filter.is_some() || req.named.is_some() {
         Hint::None
     } else {
         Hint::Response(req.action.output)
@@ -341,6 +349,18 @@ fn unfiltered(response: &Value, s: &Settings, req: &Request, problem: String) ->
 }
 
 async fn call(client: &Client, req: &Request, s: &Settings) -> Result<Value, Failure> {
+    if req.all_pages {
+        return client
+            .call_json_all_pages(req.action, &req.body)
+            .await
+            .map_err(Failure::from);
+    }
+    if let Some(n) = &req.named {
+        return client
+            .wait_json(n.waiter, &req.body, &n.key, &n.policy())
+            .await
+            .map_err(crate::paging::wait_failure);
+    }
     let Some(w) = &req.waiter else {
         return client
             .call_json(req.action, &req.body)

@@ -109,6 +109,14 @@ fn global_args() -> Vec<Arg> {
             .action(ArgAction::SetTrue)
             .global(true)
             .help_heading(GLOBAL),
+        Arg::new("all-pages")
+            .long("all-pages")
+            .help("For actions that page (Offset/Limit): fetch every page and print one response with the lists merged")
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .help_heading(GLOBAL),
+        value("wait-until", "NAME=KEY", "Repeat a Describe action until one of the spec's named waiters is satisfied for KEY, e.g. ApplicationVersionReady=ver-1a2b3c4d; prints the entry"),
+        value("wait-timeout", "SECONDS", "Time allowed for --wait-until (default 180)"),
         Arg::new("insecure-http")
             .long("insecure-http")
             .help("Allow a plain http:// endpoint (CAR or STS) on a host that is not loopback; keys and tokens then cross the network in cleartext")
@@ -201,6 +209,9 @@ pub struct Globals {
     pub skeleton: Option<String>,
     pub dry_run: bool,
     pub insecure_http: bool,
+    pub all_pages: bool,
+    pub wait_until: Option<String>,
+    pub wait_timeout: Option<String>,
     pub verbose: u8,
     pub secret_id: Option<Secret>,
     pub secret_key: Option<Secret>,
@@ -245,6 +256,9 @@ impl Globals {
             skeleton: s("generate-cli-skeleton"),
             dry_run: flag("dry-run"),
             insecure_http: flag("insecure-http"),
+            all_pages: flag("all-pages"),
+            wait_until: s("wait-until"),
+            wait_timeout: s("wait-timeout"),
             verbose: m
                 .try_get_one::<u8>("verbose")
                 .ok()

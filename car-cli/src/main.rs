@@ -9,6 +9,7 @@ mod configure;
 mod exit;
 mod input;
 mod output;
+mod paging;
 mod waiter;
 
 use std::ffi::OsString;
@@ -160,6 +161,30 @@ fn run_action(
             .map_err(|p| problems.extend(p))
             .ok()
     });
+    if g.all_pages {
+        if let Err(p) = paging::check_all_pages(a) {
+            problems.push(p);
+        }
+    }
+    let named = g.wait_until.as_deref().and_then(|w| {
+        paging::parse_wait_until(a, w, g.wait_timeout.as_deref())
+            .map_err(|p| problems.push(p))
+            .ok()
+    });
+    if g.wait_timeout.is_some() && g.wait_until.is_none() {
+        problems.push("--wait-timeout: give --wait-until with it".into());
+    }
+    let chosen: Vec<&str> = [
+        (g.waiter.is_some(), "--waiter"),
+        (g.wait_until.is_some(), "--wait-until"),
+        (g.all_pages, "--all-pages"),
+    ]
+    .into_iter()
+    .filter_map(|(given, flag)| given.then_some(flag))
+    .collect();
+    if chosen.len() > 1 {
+        problems.push(format!("{} cannot be combined", chosen.join(" and ")));
+    }
     problems.extend(call::check_flags(g));
     match body {
         Some(body) if problems.is_empty() => call::run(
@@ -169,6 +194,8 @@ fn run_action(
                 body,
                 filter,
                 waiter,
+                named,
+                all_pages: g.all_pages,
             },
         ),
         _ => Err(Failure::params(problems)),

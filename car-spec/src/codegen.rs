@@ -1049,6 +1049,30 @@ fn waiter_method(spec: &Checked, w: &CheckedWaiter) -> TokenStream {
          [`crate::waiter::WaitError::Call`] when a poll fails after the client's own retries.",
         w.doc, a.name, list_m.wire, key_m.wire, state_m.wire, list_states(success), list_states(failure)
     ));
+    if w.absent == Absent::Success {
+        // Absence is the success here, so the answer must really show the list: typed
+        // decoding reads a promised list the server left out as empty, which would look
+        // like "deleted". The JSON waiter sees the difference.
+        return quote! {
+            #doc
+            pub async fn #method(
+                &self,
+                request: self::operations::#req,
+                key: impl ::std::convert::Into<::std::string::String>,
+                policy: &crate::waiter::WaitPolicy,
+            ) -> ::std::result::Result<(), crate::waiter::WaitError> {
+                let call_error = |message: ::std::string::String| crate::waiter::WaitError::Call {
+                    waiter: #name,
+                    source: crate::Error::invalid_request(::std::option::Option::None, message),
+                };
+                let waiter = crate::waiter::waiter_meta(#name)
+                    .ok_or_else(|| call_error(::std::format!("no waiter named {}", #name)))?;
+                let params = ::serde_json::to_value(&request)
+                    .map_err(|e| call_error(::std::format!("cannot encode the request: {e}")))?;
+                self.wait_json(waiter, &params, &key.into(), policy).await.map(|_| ())
+            }
+        };
+    }
     // A state the spec marks as success with `absent: success` never occurs; `found`
     // then only reports that the item is still there.
     let found_check = if w.absent == Absent::Success {
