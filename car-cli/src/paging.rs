@@ -13,6 +13,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(180);
 const INTERVAL: Duration = Duration::from_secs(5);
 
 /// A named waiter, checked against the action before anything is sent.
+#[derive(Debug)]
 pub struct NamedWaiter {
     pub waiter: &'static WaiterMeta,
     pub key: String,
