@@ -1,27 +1,73 @@
 //! Each retry class behaves as documented: throttling is always retried; 5xx, resets and
-//! timeouts only for read-only actions; bad responses never; all within the attempt bound.
+//! timeouts only for read-only actions; bad responses never; all within the attempt and
+//! time bounds. Attempts are counted where they land (the server's log) or, when no
+//! request can land, by the credentials asked for (one per attempt).
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use car_api::credentials::Credentials;
+use car_api::credentials::{Credentials, ProvideCredentials, ProvideFuture};
 use car_api::operations::{CreateApplicationRequest, DescribeApplicationListRequest};
-use car_api::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
+use car_api::test_server::{RefusingPort, Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::types::ApplicationType;
 use car_api::{Client, ErrorKind, RetryConfig};
 
+fn retry(max_attempts: u32) -> RetryConfig {
+    RetryConfig {
+        max_attempts,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(5),
+        max_elapsed: Duration::from_secs(30),
+    }
+}
+
+/// No attempt here should time out, however busy the machine: the timeout is generous.
 fn client(server: &TestServer) -> Client {
     car_api::Client::builder()
         .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
         .endpoint(server.endpoint())
-        .retry(RetryConfig {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(5),
-            max_elapsed: Duration::from_secs(30),
-        })
-        .timeout(Duration::from_millis(300))
+        .retry(retry(3))
+        .timeout(Duration::from_secs(30))
         .build()
         .unwrap()
+}
+
+/// A request that must time out waits on a reply held far longer than this; one that
+/// must not has seconds to spare on loopback.
+fn timing_out_client(server: &TestServer) -> Client {
+    car_api::Client::builder()
+        .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
+        .endpoint(server.endpoint())
+        .retry(retry(3))
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap()
+}
+
+/// A reply that never comes while the test runs.
+fn never() -> Reply {
+    Reply::Delay(
+        Duration::from_secs(3600),
+        Box::new(Reply::ok(serde_json::json!({}))),
+    )
+}
+
+/// The test keys, counting how often they are asked for: once per attempt.
+#[derive(Debug, Default)]
+struct CountingKeys(AtomicU32);
+
+impl CountingKeys {
+    fn count(&self) -> u32 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl ProvideCredentials for CountingKeys {
+    fn provide_credentials(&self) -> ProvideFuture<'_> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Ok(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY)) })
+    }
 }
 
 fn list() -> DescribeApplicationListRequest {
@@ -156,28 +202,30 @@ async fn oversized_response_is_refused() {
 }
 
 #[tokio::test]
-async fn timeouts_retry_only_read_only_actions() {
+async fn a_timeout_on_a_read_only_action_is_retried() {
     let server = TestServer::start().unwrap();
-    server.push_reply(Reply::Delay(
-        Duration::from_secs(2),
-        Box::new(Reply::ok(serde_json::json!({}))),
-    ));
-    client(&server)
+    server.push_reply(never());
+    timing_out_client(&server)
         .describe_application_list(list())
         .await
         .unwrap();
     assert_eq!(server.requests().len(), 2);
+}
 
-    server.push_reply(Reply::Delay(
-        Duration::from_secs(2),
-        Box::new(Reply::ok(serde_json::json!({}))),
-    ));
-    let err = client(&server)
+#[tokio::test]
+async fn a_timeout_on_a_create_action_is_final() {
+    let server = TestServer::start().unwrap();
+    server.push_reply(never());
+    let err = timing_out_client(&server)
         .create_application(create())
         .await
         .unwrap_err();
     assert_eq!(err.code(), "ClientTimeout");
-    assert_eq!(server.requests().len(), 3);
+    assert!(
+        matches!(err.kind(), ErrorKind::Timeout { after } if *after == Duration::from_secs(3)),
+        "{err:?}"
+    );
+    assert_eq!(server.requests().len(), 1);
 }
 
 #[tokio::test]
@@ -201,25 +249,64 @@ async fn connection_reset_retries_only_read_only_actions() {
 
 #[tokio::test]
 async fn refused_connection_never_reached_the_server_so_even_creates_retry() {
-    // Bind and release a port so nothing listens on it.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let port = RefusingPort::new().unwrap();
+    let keys = Arc::new(CountingKeys::default());
     let c = car_api::Client::builder()
-        .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
-        .endpoint(format!("http://{addr}"))
-        .retry(RetryConfig {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(2),
-            max_elapsed: Duration::from_secs(10),
-        })
+        .credentials_provider(keys.clone())
+        .endpoint(port.endpoint())
+        .retry(retry(3))
         .build()
         .unwrap();
     let err = c.create_application(create()).await.unwrap_err();
     assert_eq!(err.code(), "ClientNetworkError");
     assert!(err.message().contains("cannot connect"), "{err}");
+    assert_eq!(keys.count(), 3, "every allowed attempt was made");
+}
+
+#[tokio::test]
+async fn no_retry_starts_after_max_elapsed() {
+    let server = TestServer::start().unwrap();
+    for _ in 0..4 {
+        server.push_reply(Reply::error("RequestLimitExceeded", "slow down"));
+    }
+    let c = car_api::Client::builder()
+        .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
+        .endpoint(server.endpoint())
+        .retry(RetryConfig {
+            max_elapsed: Duration::ZERO,
+            ..retry(4)
+        })
+        .build()
+        .unwrap();
+    let err = c.describe_application_list(list()).await.unwrap_err();
+    assert!(err.is_throttling(), "{err}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn retries_wait_between_attempts() {
+    // Twelve waits drawn from 0..=100 ms: they add up to under 100 ms with probability
+    // 1/12! (about 2e-9); skipping the waits makes the attempts arrive together.
+    let server = TestServer::start().unwrap();
+    for _ in 0..12 {
+        server.push_reply(Reply::error("RequestLimitExceeded", "slow down"));
+    }
+    let c = car_api::Client::builder()
+        .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
+        .endpoint(server.endpoint())
+        .retry(RetryConfig {
+            max_attempts: 13,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(100),
+            max_elapsed: Duration::from_secs(600),
+        })
+        .build()
+        .unwrap();
+    c.describe_application_list(list()).await.unwrap();
+    let seen = server.requests();
+    assert_eq!(seen.len(), 13);
+    let spread = seen[12].received_at - seen[0].received_at;
+    assert!(spread >= Duration::from_millis(100), "{spread:?}");
 }
 
 #[tokio::test]

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Mutation testing of the code that guards money and secrets: signing, retry
+# classification and back-off, the rate limiter, redaction, parameter checks and
+# credential caching. Each mutant the tests do not catch is a change to that code that
+# the suite would let through.
+#
+# Usage: scripts/mutants.sh [NAME...]   (names below; default: all of them)
+# Env:   MUTANTS_JOBS (default 1), MUTANTS_TIMEOUT seconds per test run (default 300)
+#
+# It mutates a copy of HEAD's tracked files under target/mutants/src (never your working
+# tree) and keeps one target dir for all runs, so later mutants build incrementally.
+# Results: target/mutants/out/<NAME>/mutants.out/{caught,missed,timeout,unviable}.txt
+set -euo pipefail
+
+VERSION=27.1.0
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if ! cargo mutants --version 2>/dev/null | grep -qx "cargo-mutants $VERSION"; then
+  cargo install --locked cargo-mutants --version "$VERSION"
+fi
+
+# name | file | regex of mutant names to keep ("" = all) | cargo test arguments
+targets=(
+  "signing|car-api/src/signing.rs||--lib --test signing_vectors"
+  "retry|car-api/src/retry.rs||--lib --test faults"
+  "classify|car-api/src/client.rs|classify_answer|send_failure|call_raw|--lib --test faults"
+  "rate_limit|car-api/src/rate_limit.rs||--lib --test faults"
+  "redact|car-api/src/redact.rs||--lib --test redaction --test examples_roundtrip --test client_roundtrip"
+  "params|car-api/src/params.rs||--lib --test faults"
+  "cache|car-api/src/credentials/cache.rs||--lib --test credentials"
+)
+
+work=$root/target/mutants
+src=$work/src
+rm -rf "$src"
+mkdir -p "$src" "$work/out"
+git archive HEAD | tar -x -C "$src"
+export CARGO_TARGET_DIR=$work/target
+
+wanted=("$@")
+summary=()
+for t in "${targets[@]}"; do
+  IFS='|' read -r -a f <<<"$t"
+  name=${f[0]}
+  file=${f[1]}
+  # The regex may itself contain `|`: everything between the file and the last field.
+  re=$(IFS='|'; echo "${f[*]:2:${#f[@]}-3}")
+  tests=${f[${#f[@]}-1]}
+  if ((${#wanted[@]})) && [[ " ${wanted[*]} " != *" $name "* ]]; then
+    continue
+  fi
+  args=(--in-place --dir "$src" --package car-api --file "$file" --all-features
+    --jobs "${MUTANTS_JOBS:-1}" --timeout "${MUTANTS_TIMEOUT:-300}"
+    --output "$work/out/$name")
+  [[ -n $re ]] && args+=(--re "$re")
+  echo "== $name: cargo mutants ${args[*]} -- $tests"
+  # Exit status 2 means missed mutants: reported below, not fatal to the other runs.
+  # shellcheck disable=SC2086
+  cargo mutants "${args[@]}" -- $tests || true
+  out=$work/out/$name/mutants.out
+  count() { if [[ -f $out/$1.txt ]]; then grep -c . "$out/$1.txt" || true; else echo 0; fi; }
+  summary+=("$(printf '%-11s caught %3s  missed %3s  unviable %3s  timeout %3s' \
+    "$name" "$(count caught)" "$(count missed)" "$(count unviable)" "$(count timeout)")")
+  if [[ -s $out/missed.txt ]]; then
+    echo "missed in $name:"
+    cat "$out/missed.txt"
+  fi
+done
+
+echo "== summary"
+printf '%s\n' "${summary[@]}"
