@@ -50,7 +50,7 @@ for t in "${targets[@]}"; do
   if ((${#wanted[@]})) && [[ " ${wanted[*]} " != *" $name "* ]]; then
     continue
   fi
-  args=(--in-place --dir "$src" --package car-api --file "$file" --all-features
+  args=(--in-place --dir "$src" --package car-api --test-package car-api --file "$file" --all-features
     --jobs "${MUTANTS_JOBS:-1}" --timeout "${MUTANTS_TIMEOUT:-300}"
     --output "$work/out/$name")
   [[ -n $re ]] && args+=(--re "$re")
