@@ -5,10 +5,11 @@
 # the suite would let through.
 #
 # Usage: scripts/mutants.sh [NAME...]   (names below; default: all of them)
-# Env:   MUTANTS_JOBS (default 1), MUTANTS_TIMEOUT seconds per test run (default 300)
+# Env:   MUTANTS_TIMEOUT seconds per test run (default 300)
 #
 # It mutates a copy of HEAD's tracked files under target/mutants/src (never your working
-# tree) and keeps one target dir for all runs, so later mutants build incrementally.
+# tree) in place, one mutant at a time, and keeps one target dir for all runs, so each
+# mutant is an incremental build (a copy per job would rebuild everything).
 # Results: target/mutants/out/<NAME>/mutants.out/{caught,missed,timeout,unviable}.txt
 set -euo pipefail
 
@@ -51,13 +52,19 @@ for t in "${targets[@]}"; do
     continue
   fi
   args=(--in-place --dir "$src" --package car-api --test-package car-api --file "$file" --all-features
-    --jobs "${MUTANTS_JOBS:-1}" --timeout "${MUTANTS_TIMEOUT:-300}"
+    --timeout "${MUTANTS_TIMEOUT:-300}"
     --output "$work/out/$name")
   [[ -n $re ]] && args+=(--re "$re")
   echo "== $name: cargo mutants ${args[*]} -- $tests"
-  # Exit status 2 means missed mutants: reported below, not fatal to the other runs.
+  # Exit status 2 (missed mutants) and 3 (timeouts) are reported below; anything else
+  # (bad usage, a failing baseline) stops the script.
+  status=0
   # shellcheck disable=SC2086
-  cargo mutants "${args[@]}" -- $tests || true
+  cargo mutants "${args[@]}" -- $tests || status=$?
+  if ((status != 0 && status != 2 && status != 3)); then
+    echo "cargo mutants failed for $name (exit $status)" >&2
+    exit "$status"
+  fi
   out=$work/out/$name/mutants.out
   count() { if [[ -f $out/$1.txt ]]; then grep -c . "$out/$1.txt" || true; else echo 0; fi; }
   summary+=("$(printf '%-11s caught %3s  missed %3s  unviable %3s  timeout %3s' \
