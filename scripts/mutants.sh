@@ -55,12 +55,13 @@ for t in "${targets[@]}"; do
     --timeout "${MUTANTS_TIMEOUT:-300}"
     --output "$work/out/$name")
   [[ -n $re ]] && args+=(--re "$re")
-  echo "== $name: cargo mutants ${args[*]} -- $tests"
+  echo "== $name: cargo mutants ${args[*]} ($tests)"
   # Exit status 2 (missed mutants) and 3 (timeouts) are reported below; anything else
   # (bad usage, a failing baseline) stops the script.
   status=0
-  # shellcheck disable=SC2086
-  cargo mutants "${args[@]}" -- $tests || status=$?
+  # The test targets go to every cargo call (--cargo-arg), so each mutant builds only those.
+  for a in $tests; do args+=("--cargo-arg=$a"); done
+  cargo mutants "${args[@]}" || status=$?
   if ((status != 0 && status != 2 && status != 3)); then
     echo "cargo mutants failed for $name (exit $status)" >&2
     exit "$status"

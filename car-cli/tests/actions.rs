@@ -401,6 +401,29 @@ fn output_formats() {
     assert!(run(&["--output", "json"]).stdout.starts_with('{'));
 }
 
+/// Text output for answers whose tccli output is recorded in tccli-conventions §7.3
+/// (observed with tccli): the expected text is tccli's, not ours.
+#[test]
+fn text_output_matches_tccli_observed_output() {
+    let srv = server();
+    let sb = Sandbox::with_keys();
+    let e = srv.endpoint();
+    let count = br#"{"Response": {"Running": 0, "Total": 5, "RequestId": "req-3"}}"#;
+    let call = |output: &str| {
+        srv.push_reply(Reply::Raw(count.to_vec()));
+        let run = sb.car(&[
+            "describe-concurrent-count",
+            "--endpoint",
+            &e,
+            "--output",
+            output,
+        ]);
+        run.expect(0);
+        run.stdout.clone()
+    };
+    assert_eq!(call("text"), "req-3\t0\t5\n");
+}
+
 #[test]
 fn filter_selects_from_the_response() {
     let srv = server();
