@@ -118,6 +118,29 @@ async fn bad_gateway_on_a_read_only_action_is_retried() {
 }
 
 #[tokio::test]
+async fn every_5xx_status_counts_as_a_server_failure_and_4xx_is_final() {
+    // 500 is the lowest 5xx: the server may have acted, so read-only actions retry.
+    let server = TestServer::start().unwrap();
+    server.push_reply(Reply::Status(500, "internal".into()));
+    client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 2);
+    // 499 is no server failure: the same request would get the same answer.
+    server.push_reply(Reply::Status(499, "client closed".into()));
+    let err = client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidResponse { status: 499, .. }),
+        "{err:?}"
+    );
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
 async fn bad_gateway_on_a_create_action_is_not_retried() {
     let server = TestServer::start().unwrap();
     server.push_reply(Reply::Status(502, "<html>Bad Gateway</html>".into()));
