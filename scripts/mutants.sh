@@ -37,7 +37,9 @@ work=$root/target/mutants
 src=$work/src
 rm -rf "$src"
 mkdir -p "$src" "$work/out"
-git archive HEAD | tar -x -C "$src"
+# -m: files get the current time, not the commit's, or cargo would keep binaries built
+# from the last mutant of an earlier run as if they were up to date.
+git archive HEAD | tar -x -m -C "$src"
 export CARGO_TARGET_DIR=$work/target
 
 wanted=("$@")
