@@ -42,6 +42,7 @@ fn suggestions_follow_the_edit_distance_threshold() {
     assert_eq!(suggest("Lmit", ["Limit"]), Some("Limit".into()));
     assert_eq!(suggest("Lxmxt", ["Limit"]), Some("Limit".into()));
     assert_eq!(suggest("", ["Limit"]), None, "five insertions");
+    assert_eq!(suggest("Limitxyz", ["Limit"]), None, "three deletions");
 }
 
 #[test]
