@@ -2,23 +2,41 @@
 
 use std::fmt;
 
-/// Stands in for a sensitive value in `Debug` output; says whether a value was present.
-pub struct Redacted(bool);
+/// Stands in for a sensitive value in `Debug` output; says whether a value was there.
+pub struct Redacted(Shown);
+
+/// What `Debug` may tell about a sensitive value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// A value is there: it is hidden.
+    Hidden,
+    /// An unset `Option`.
+    Unset,
+    /// An empty text: a promised member the server left out. Nothing to hide.
+    Empty,
+}
 
 impl Redacted {
-    /// Wraps any value; only whether an `Option` is set shows through.
+    /// Wraps any value; only whether an `Option` is set, or a text is empty, shows
+    /// through.
     pub fn of<T: Presence + ?Sized>(value: &T) -> Redacted {
-        Redacted(value.is_present())
+        Redacted(if !value.is_present() {
+            Shown::Unset
+        } else if value.is_empty_text() {
+            Shown::Empty
+        } else {
+            Shown::Hidden
+        })
     }
 }
 
 impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 {
-            f.write_str("\"** redacted **\"")
-        } else {
-            f.write_str("None")
-        }
+        f.write_str(match self.0 {
+            Shown::Hidden => "\"** redacted **\"",
+            Shown::Unset => "None",
+            Shown::Empty => "\"\"",
+        })
     }
 }
 
@@ -26,6 +44,12 @@ impl fmt::Debug for Redacted {
 pub trait Presence {
     /// True when there is a value to hide.
     fn is_present(&self) -> bool;
+
+    /// True for a text with nothing in it: shown as `""`, since there is nothing to hide
+    /// and a member the server left out must look different from a hidden one.
+    fn is_empty_text(&self) -> bool {
+        false
+    }
 }
 
 impl<T> Presence for Option<T> {
@@ -38,11 +62,17 @@ impl Presence for String {
     fn is_present(&self) -> bool {
         true
     }
+    fn is_empty_text(&self) -> bool {
+        self.is_empty()
+    }
 }
 
 impl Presence for str {
     fn is_present(&self) -> bool {
         true
+    }
+    fn is_empty_text(&self) -> bool {
+        self.is_empty()
     }
 }
 

@@ -4,6 +4,13 @@
 //!
 //! Tests of this crate and of the CLI run against it; it runs on its own thread, so
 //! synchronous tests (which start the `car` binary) can use it as well as async ones.
+//!
+//! The server never fails quietly: a panic in a handler or a connection task, or a
+//! listener that stops accepting, is recorded and makes dropping the [`TestServer`]
+//! panic, so the test that used it fails with the reason.
+//!
+//! It verifies signatures with this crate's own signer; what ties that signer to
+//! Tencent's is the known-answer tests in `signing` and `tests/signing_vectors.rs`.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -99,6 +106,14 @@ struct State {
     script: Mutex<VecDeque<Reply>>,
     log: Mutex<Vec<RecordedRequest>>,
     counter: Mutex<u64>,
+    /// What went wrong inside the server; reported when it is dropped.
+    failures: Mutex<Vec<String>>,
+}
+
+impl State {
+    fn fail(&self, what: String) {
+        lock(&self.failures).push(what);
+    }
 }
 
 /// Configures a [`TestServer`].
@@ -155,6 +170,7 @@ impl TestServerBuilder {
             script: Mutex::new(VecDeque::new()),
             log: Mutex::new(Vec::new()),
             counter: Mutex::new(0),
+            failures: Mutex::new(Vec::new()),
         });
         let tls = if self.tls {
             Some(self_signed_acceptor()?)
@@ -165,23 +181,22 @@ impl TestServerBuilder {
             Some((a, pem)) => (Some(a), Some(pem)),
             None => (None, None),
         };
+        // Everything that can fail is set up here, so failures reach the caller.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        let listener = {
+            let _in_runtime = rt.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
         let thread = std::thread::Builder::new()
             .name("car-test-server".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(_) => return,
-                };
-                rt.block_on(serve(listener, st, acceptor, stop_rx));
-            })?;
+            .spawn(move || rt.block_on(serve(listener, st, acceptor, stop_rx)))?;
         Ok(TestServer {
             addr,
             state,
@@ -252,11 +267,57 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(tx) = self.stop.take() {
+            // Fails only if the server loop has already ended, which `failures` records.
             let _ = tx.send(());
         }
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            if t.join().is_err() {
+                self.state.fail("the server thread panicked".into());
+            }
         }
+        let failures = std::mem::take(&mut *lock(&self.state.failures));
+        if failures.is_empty() {
+            return;
+        }
+        let report = format!("the test server failed:\n  {}", failures.join("\n  "));
+        if std::thread::panicking() {
+            // A second panic would abort the test binary; the first one fails the test.
+            eprintln!("{report}");
+        } else {
+            panic!("{report}");
+        }
+    }
+}
+
+/// A loopback port held bound but not listening: connecting to it is refused, and no
+/// other program can take the port while this value lives (unlike a port found by
+/// binding and releasing a listener).
+pub struct RefusingPort {
+    // Held only to keep the port reserved.
+    _socket: tokio::net::TcpSocket,
+    addr: SocketAddr,
+}
+
+impl RefusingPort {
+    /// Reserves a free port on `127.0.0.1`.
+    pub fn new() -> std::io::Result<RefusingPort> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let addr = socket.local_addr()?;
+        Ok(RefusingPort {
+            _socket: socket,
+            addr,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound, never-listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 }
 
@@ -285,25 +346,37 @@ fn self_signed_acceptor() -> std::io::Result<(tokio_rustls::TlsAcceptor, String)
 }
 
 async fn serve(
-    listener: std::net::TcpListener,
+    listener: tokio::net::TcpListener,
     state: Arc<State>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-        return;
-    };
+    // Connection tasks live in a set so a panic in one is seen, not lost with its task.
+    let mut connections = tokio::task::JoinSet::new();
     loop {
         let accepted = tokio::select! {
-            _ = &mut stop => return,
+            _ = &mut stop => break,
+            Some(done) = connections.join_next() => {
+                report_task(&state, done);
+                continue;
+            }
             a = listener.accept() => a,
         };
-        let Ok((stream, _)) = accepted else { continue };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Retrying would spin on a persistent error (e.g. out of descriptors).
+                state.fail(format!("accepting a connection failed: {e}"));
+                break;
+            }
+        };
         let st = state.clone();
         let tls = tls.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let service = hyper::service::service_fn(move |req| handle(st.clone(), req));
             let http = hyper::server::conn::http1::Builder::new();
+            // Connection errors are the client's doing (it hung up or timed out) or a
+            // scripted `Reply::Hangup`; neither is a server failure.
             match tls {
                 // A failed handshake (an untrusting client) just ends the connection.
                 Some(acceptor) => {
@@ -320,6 +393,24 @@ async fn serve(
                 }
             }
         });
+    }
+    while let Some(done) = connections.try_join_next() {
+        report_task(&state, done);
+    }
+    // Dropping the set cancels connections still open (e.g. a `Reply::Delay` in progress).
+}
+
+fn report_task(state: &State, done: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = done {
+        if e.is_panic() {
+            let payload = e.into_panic();
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a non-string panic".into());
+            state.fail(format!("a connection task panicked: {message}"));
+        }
     }
 }
 
@@ -643,5 +734,85 @@ fn sample_value(shape: &Shape, enum_name: Option<&str>, wire: &str, depth: usize
             }
             Value::Object(obj)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::*;
+
+    /// Sends one correctly signed request by hand and reads until the server closes.
+    fn send_signed(server: &TestServer) -> String {
+        let host = server.addr().to_string();
+        let body = b"{}";
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs() as i64;
+        let headers = signing::tc3_headers(
+            TEST_SECRET_ID,
+            TEST_SECRET_KEY,
+            None,
+            crate::metadata::SERVICE.name,
+            crate::metadata::SERVICE.version,
+            "DescribeConcurrentCount",
+            None,
+            &host,
+            now,
+            None,
+            body,
+        );
+        let mut request = String::from("POST / HTTP/1.1\r\n");
+        for (k, v) in &headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str(&format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n{{}}",
+            body.len()
+        ));
+        let mut stream = std::net::TcpStream::connect(server.addr()).expect("connect");
+        stream.write_all(request.as_bytes()).expect("write");
+        let mut answer = Vec::new();
+        // After a panic the connection ends without an answer, which is what we test.
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    #[test]
+    fn a_refusing_port_refuses() {
+        let port = RefusingPort::new().expect("reserve a port");
+        let err = std::net::TcpStream::connect(port.addr()).expect_err("nothing listens");
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            port.endpoint(),
+            format!("http://127.0.0.1:{}", port.addr().port())
+        );
+    }
+
+    #[test]
+    fn a_healthy_server_answers_and_drops_quietly() {
+        let server = TestServer::builder()
+            .handler(|_, _| Reply::ok(json!({"Total": 7})))
+            .start()
+            .expect("start");
+        let answer = send_signed(&server);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.contains(r#""Total":7"#), "{answer}");
+        assert_eq!(server.requests()[0].rejected, None);
+        drop(server);
+    }
+
+    #[test]
+    #[should_panic(expected = "a connection task panicked: handler exploded")]
+    fn a_panicking_handler_fails_the_test_when_the_server_is_dropped() {
+        let server = TestServer::builder()
+            .handler(|_, _| panic!("handler exploded"))
+            .start()
+            .expect("start");
+        let answer = send_signed(&server);
+        assert!(answer.is_empty(), "{answer}");
+        drop(server);
     }
 }

@@ -5,7 +5,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use car_api::credentials::Credentials;
 use car_api::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
@@ -266,5 +265,4 @@ async fn client_debug_has_no_secrets() {
         !dbg.contains(TEST_SECRET_KEY) && dbg.contains("Signature=** redacted **"),
         "{dbg}"
     );
-    let _ = Duration::from_secs(1);
 }

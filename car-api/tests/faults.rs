@@ -1,30 +1,76 @@
 //! Each retry class behaves as documented: throttling is always retried; 5xx, resets and
-//! timeouts only for read-only actions; bad responses never; all within the attempt bound.
+//! timeouts only for read-only actions; bad responses never; all within the attempt and
+//! time bounds. Attempts are counted where they land (the server's log) or, when no
+//! request can land, by the credentials asked for (one per attempt).
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use car_api::credentials::Credentials;
+use car_api::credentials::{Credentials, ProvideCredentials, ProvideFuture};
 use car_api::operations::{
     CreateApplicationRequest, CreateApplicationRequired, DescribeApplicationListRequest,
     DescribeApplicationListRequired,
 };
-use car_api::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
+use car_api::test_server::{RefusingPort, Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::types::ApplicationType;
 use car_api::{Client, ErrorKind, RetryConfig};
 
+fn retry(max_attempts: u32) -> RetryConfig {
+    RetryConfig {
+        max_attempts,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(5),
+        max_elapsed: Duration::from_secs(30),
+    }
+}
+
+/// No attempt here should time out, however busy the machine: the timeout is generous.
 fn client(server: &TestServer) -> Client {
     car_api::Client::builder()
         .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
         .endpoint(server.endpoint())
-        .retry(RetryConfig {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(5),
-            max_elapsed: Duration::from_secs(30),
-        })
-        .timeout(Duration::from_millis(300))
+        .retry(retry(3))
+        .timeout(Duration::from_secs(30))
         .build()
         .unwrap()
+}
+
+/// A request that must time out waits on a reply held far longer than this; one that
+/// must not has seconds to spare on loopback.
+fn timing_out_client(server: &TestServer) -> Client {
+    car_api::Client::builder()
+        .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
+        .endpoint(server.endpoint())
+        .retry(retry(3))
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap()
+}
+
+/// A reply that never comes while the test runs.
+fn never() -> Reply {
+    Reply::Delay(
+        Duration::from_secs(3600),
+        Box::new(Reply::ok(serde_json::json!({}))),
+    )
+}
+
+/// The test keys, counting how often they are asked for: once per attempt.
+#[derive(Debug, Default)]
+struct CountingKeys(AtomicU32);
+
+impl CountingKeys {
+    fn count(&self) -> u32 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl ProvideCredentials for CountingKeys {
+    fn provide_credentials(&self) -> ProvideFuture<'_> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Ok(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY)) })
+    }
 }
 
 fn list() -> DescribeApplicationListRequest {
@@ -78,6 +124,29 @@ async fn bad_gateway_on_a_read_only_action_is_retried() {
         .unwrap();
     assert!(resp.application_total > 0);
     assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn every_5xx_status_counts_as_a_server_failure_and_4xx_is_final() {
+    // 500 is the lowest 5xx: the server may have acted, so read-only actions retry.
+    let server = TestServer::start().unwrap();
+    server.push_reply(Reply::Status(500, "internal".into()));
+    client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 2);
+    // 499 is no server failure: the same request would get the same answer.
+    server.push_reply(Reply::Status(499, "client closed".into()));
+    let err = client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidResponse { status: 499, .. }),
+        "{err:?}"
+    );
+    assert_eq!(server.requests().len(), 3);
 }
 
 #[tokio::test]
@@ -165,28 +234,30 @@ async fn oversized_response_is_refused() {
 }
 
 #[tokio::test]
-async fn timeouts_retry_only_read_only_actions() {
+async fn a_timeout_on_a_read_only_action_is_retried() {
     let server = TestServer::start().unwrap();
-    server.push_reply(Reply::Delay(
-        Duration::from_secs(2),
-        Box::new(Reply::ok(serde_json::json!({}))),
-    ));
-    client(&server)
+    server.push_reply(never());
+    timing_out_client(&server)
         .describe_application_list(list())
         .await
         .unwrap();
     assert_eq!(server.requests().len(), 2);
+}
 
-    server.push_reply(Reply::Delay(
-        Duration::from_secs(2),
-        Box::new(Reply::ok(serde_json::json!({}))),
-    ));
-    let err = client(&server)
+#[tokio::test]
+async fn a_timeout_on_a_create_action_is_final() {
+    let server = TestServer::start().unwrap();
+    server.push_reply(never());
+    let err = timing_out_client(&server)
         .create_application(create())
         .await
         .unwrap_err();
     assert_eq!(err.code(), "ClientTimeout");
-    assert_eq!(server.requests().len(), 3);
+    assert!(
+        matches!(err.kind(), ErrorKind::Timeout { after } if *after == Duration::from_secs(3)),
+        "{err:?}"
+    );
+    assert_eq!(server.requests().len(), 1);
 }
 
 #[tokio::test]
@@ -210,25 +281,64 @@ async fn connection_reset_retries_only_read_only_actions() {
 
 #[tokio::test]
 async fn refused_connection_never_reached_the_server_so_even_creates_retry() {
-    // Bind and release a port so nothing listens on it.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let port = RefusingPort::new().unwrap();
+    let keys = Arc::new(CountingKeys::default());
     let c = car_api::Client::builder()
-        .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
-        .endpoint(format!("http://{addr}"))
-        .retry(RetryConfig {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(2),
-            max_elapsed: Duration::from_secs(10),
-        })
+        .credentials_provider(keys.clone())
+        .endpoint(port.endpoint())
+        .retry(retry(3))
         .build()
         .unwrap();
     let err = c.create_application(create()).await.unwrap_err();
     assert_eq!(err.code(), "ClientNetworkError");
     assert!(err.message().contains("cannot connect"), "{err}");
+    assert_eq!(keys.count(), 3, "every allowed attempt was made");
+}
+
+#[tokio::test]
+async fn no_retry_starts_after_max_elapsed() {
+    let server = TestServer::start().unwrap();
+    for _ in 0..4 {
+        server.push_reply(Reply::error("RequestLimitExceeded", "slow down"));
+    }
+    let c = car_api::Client::builder()
+        .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
+        .endpoint(server.endpoint())
+        .retry(RetryConfig {
+            max_elapsed: Duration::ZERO,
+            ..retry(4)
+        })
+        .build()
+        .unwrap();
+    let err = c.describe_application_list(list()).await.unwrap_err();
+    assert!(err.is_throttling(), "{err}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn retries_wait_between_attempts() {
+    // Twelve waits drawn from 0..=100 ms: they add up to under 100 ms with probability
+    // 1/12! (about 2e-9); skipping the waits makes the attempts arrive together.
+    let server = TestServer::start().unwrap();
+    for _ in 0..12 {
+        server.push_reply(Reply::error("RequestLimitExceeded", "slow down"));
+    }
+    let c = car_api::Client::builder()
+        .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
+        .endpoint(server.endpoint())
+        .retry(RetryConfig {
+            max_attempts: 13,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(100),
+            max_elapsed: Duration::from_secs(600),
+        })
+        .build()
+        .unwrap();
+    c.describe_application_list(list()).await.unwrap();
+    let seen = server.requests();
+    assert_eq!(seen.len(), 13);
+    let spread = seen[12].received_at - seen[0].received_at;
+    assert!(spread >= Duration::from_millis(100), "{spread:?}");
 }
 
 #[tokio::test]
@@ -241,81 +351,4 @@ async fn server_side_parameter_checks_match_the_spec() {
         .unwrap_err();
     assert_eq!(err.code(), "MissingParameter");
     assert!(err.message().contains("Limit"), "{err}");
-}
-
-/// Collects everything `tracing` writes, at every level.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn trace_output_names_action_attempt_and_request_id_but_no_secret() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let server = TestServer::builder()
-        .token("session-token-SECRET")
-        .start()
-        .unwrap();
-    server.push_reply(Reply::Status(503, "busy".into()));
-    server.push_reply(Reply::ok(serde_json::json!({"SecretID": "AKIDcos", "SecretKey": "cos-SECRET-key", "SessionToken": "cos-SECRET-token"})));
-    let c = car_api::Client::builder()
-        .credentials(
-            Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY).with_token("session-token-SECRET"),
-        )
-        .endpoint(server.endpoint())
-        .retry(RetryConfig {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(2),
-            max_elapsed: Duration::from_secs(5),
-        })
-        .build()
-        .unwrap();
-    let resp = c
-        .describe_cos_credential(car_api::operations::DescribeCosCredentialRequest::new(
-            car_api::operations::DescribeCosCredentialRequired {
-                application_id: "app-1".into(),
-            },
-        ))
-        .await
-        .unwrap();
-    tracing::debug!(?resp, "caller logs the response");
-
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        text.contains("action=\"DescribeCosCredential\"")
-            || text.contains("action=DescribeCosCredential"),
-        "{text}"
-    );
-    assert!(text.contains("attempt=2"), "{text}");
-    assert!(text.contains(&resp.request_id), "{text}");
-    assert!(text.contains("retrying"), "{text}");
-    for secret in [
-        TEST_SECRET_KEY,
-        "session-token-SECRET",
-        "cos-SECRET-key",
-        "cos-SECRET-token",
-    ] {
-        assert!(
-            !text.contains(secret),
-            "`{secret}` leaked into trace output:\n{text}"
-        );
-    }
 }

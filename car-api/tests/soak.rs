@@ -1,7 +1,9 @@
 //! Many tasks sharing one client under injected faults: every call ends in success or
-//! a classified error, nothing hangs, and the shared per-action rate limit holds.
+//! a classified error matching what the server sent, nothing hangs, and the shared
+//! per-action rate limit holds.
 //! Heavy, so `#[ignore]`d; CI runs it in release mode.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,16 +15,24 @@ use car_api::{Client, RetryConfig};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "heavy: several seconds of paced traffic; run with --ignored in release mode"]
 async fn shared_rate_limit_holds_across_tasks_under_faults() {
-    let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let c2 = counter.clone();
+    // What the server answered, counted on its side: [throttled, 502, ok].
+    let sent = Arc::new([
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    ]);
+    let counter = AtomicU64::new(0);
+    let tally = sent.clone();
     let server = TestServer::builder()
-        .handler(
-            move |_, _| match c2.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 10 {
-                0 => Reply::error("RequestLimitExceeded", "slow down"),
-                1 => Reply::Status(502, "bad gateway".into()),
-                _ => Reply::ok(serde_json::json!({})),
-            },
-        )
+        .handler(move |_, _| {
+            let (class, reply) = match counter.fetch_add(1, Ordering::SeqCst) % 10 {
+                0 => (0, Reply::error("RequestLimitExceeded", "slow down")),
+                1 => (1, Reply::Status(502, "bad gateway".into())),
+                _ => (2, Reply::ok(serde_json::json!({}))),
+            };
+            tally[class].fetch_add(1, Ordering::SeqCst);
+            reply
+        })
         .start()
         .unwrap();
     let client = Client::builder()
@@ -74,23 +84,42 @@ async fn shared_rate_limit_holds_across_tasks_under_faults() {
             }
         }
     }
-    // ApplyConcurrent changes state, so a 502 is final for it; throttling is retried.
-    assert_eq!(ok + errors.values().sum::<usize>(), 400);
+    let [throttled, bad_gateway, answered] = [0, 1, 2].map(|i| sent[i].load(Ordering::SeqCst));
+    // Every request passed the server's checks (signature, parameters) and got an answer.
+    let seen = server.requests();
+    assert!(seen.iter().all(|r| r.rejected.is_none()));
+    assert_eq!(seen.len(), throttled + bad_gateway + answered);
+    // Each success the server sent ends exactly one call.
+    assert_eq!(ok, answered, "errors={errors:?}");
+    // ApplyConcurrent changes state, so a 502 is final for it: one failed call each.
+    assert_eq!(
+        errors.get("ClientInvalidResponse").copied().unwrap_or(0),
+        bad_gateway,
+        "{errors:?}"
+    );
+    // Throttling is retried: a call gives up only after 4 throttled attempts.
+    let gave_up = errors.get("RequestLimitExceeded").copied().unwrap_or(0);
+    assert!(
+        gave_up * 4 <= throttled,
+        "{gave_up} calls gave up on {throttled} throttles"
+    );
     assert!(
         errors
             .keys()
-            .all(|c| c == "ClientInvalidResponse" || c.starts_with("RequestLimitExceeded")),
+            .all(|c| c == "ClientInvalidResponse" || c == "RequestLimitExceeded"),
         "{errors:?}"
     );
-    assert!(ok > 300, "ok={ok} errors={errors:?}");
 
-    // The limit is 100/s with a burst of 100: no one-second window may hold more than 200.
-    let times: Vec<_> = server.requests().iter().map(|r| r.received_at).collect();
-    for (i, start) in times.iter().enumerate() {
-        let in_window = times[i..]
-            .iter()
-            .take_while(|t| t.duration_since(*start) < Duration::from_secs(1))
-            .count();
-        assert!(in_window <= 200, "{in_window} requests within one second");
-    }
+    // ApplyConcurrent's limit is 100/s with a burst of 100, so N requests take at least
+    // (N - 100) / 100 s. Only a lower bound on time is checked: a slow machine makes the
+    // run longer, never shorter. The slack covers the first request's own transit time.
+    let first = seen.first().expect("requests were made").received_at;
+    let last = seen.last().expect("requests were made").received_at;
+    let floor = Duration::from_secs_f64((seen.len() - 100) as f64 / 100.0);
+    assert!(
+        last - first + Duration::from_millis(200) >= floor,
+        "{} requests in {:?}: faster than 100/s",
+        seen.len(),
+        last - first
+    );
 }

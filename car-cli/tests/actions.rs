@@ -4,7 +4,7 @@
 mod common;
 
 use car_api::meta::{ActionMeta, MemberMeta, Shape};
-use car_api::test_server::{Reply, TestServer, TEST_SECRET_KEY};
+use car_api::test_server::{RefusingPort, Reply, TestServer, TEST_SECRET_KEY};
 use common::{Run, Sandbox};
 use serde_json::{json, Map, Value};
 
@@ -401,6 +401,29 @@ fn output_formats() {
     assert!(run(&["--output", "json"]).stdout.starts_with('{'));
 }
 
+/// Text output for answers whose tccli output is recorded in tccli-conventions §7.3
+/// (observed with tccli): the expected text is tccli's, not ours.
+#[test]
+fn text_output_matches_tccli_observed_output() {
+    let srv = server();
+    let sb = Sandbox::with_keys();
+    let e = srv.endpoint();
+    let count = br#"{"Response": {"Running": 0, "Total": 5, "RequestId": "req-3"}}"#;
+    let call = |output: &str| {
+        srv.push_reply(Reply::Raw(count.to_vec()));
+        let run = sb.car(&[
+            "describe-concurrent-count",
+            "--endpoint",
+            &e,
+            "--output",
+            output,
+        ]);
+        run.expect(0);
+        run.stdout.clone()
+    };
+    assert_eq!(call("text"), "req-3\t0\t5\n");
+}
+
 #[test]
 fn filter_selects_from_the_response() {
     let srv = server();
@@ -729,8 +752,9 @@ fn network_and_bad_answers_are_exit_4() {
     ]);
     run.expect(4);
 
+    // Held for the test's whole life, so the 0.3 s timeout fires however slow the machine.
     srv.push_reply(Reply::Delay(
-        std::time::Duration::from_secs(3),
+        std::time::Duration::from_secs(3600),
         Box::new(Reply::ok(json!({}))),
     ));
     let run = sb.car(&[
@@ -751,12 +775,9 @@ fn network_and_bad_answers_are_exit_4() {
         run.stderr
     );
 
-    // A port nobody listens on.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
-    let closed = format!("http://127.0.0.1:{port}");
+    // A port held by this test with nobody listening on it.
+    let port = RefusingPort::new().expect("reserve a port");
+    let closed = port.endpoint();
     let run = sb.car(&[
         "describe-concurrent-summary",
         "--endpoint",
@@ -906,18 +927,45 @@ fn bad_input_is_exit_2_and_named() {
     );
 }
 
-#[test]
-fn closed_stdout_is_not_a_panic() {
+/// Runs `car` with a stdout whose reading end is closed before it starts, so every
+/// write it makes fails with a broken pipe.
+fn car_into_closed_pipe(sb: &Sandbox, args: &[&str]) -> Run {
     use std::process::{Command, Stdio};
-    let mut child = Command::new(common::BIN)
-        .args(["completions", "bash"])
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = Command::new(common::BIN)
+        .args(args)
         .env_clear()
-        .stdout(Stdio::piped())
+        .envs(sb.vars.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(writer))
         .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    drop(child.stdout.take());
-    let out = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked at"), "{stderr}");
+        .output()
+        .expect("run car");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    common::assert_no_panic(&run, args);
+    run
+}
+
+/// `car ... | head` stopping early is not an error (README: a closed pipe is ignored):
+/// exit 0, nothing on stderr.
+#[test]
+fn closed_stdout_exits_zero_quietly() {
+    let srv = server();
+    let sb = Sandbox::with_keys();
+    // Completions are larger than a pipe's buffer; an answer is small.
+    let run = car_into_closed_pipe(&sb, &["completions", "bash"]);
+    run.expect(0);
+    assert_eq!(run.stderr, "");
+    let run = car_into_closed_pipe(
+        &sb,
+        &["describe-concurrent-summary", "--endpoint", &srv.endpoint()],
+    );
+    run.expect(0);
+    assert_eq!(run.stderr, "");
+    assert_eq!(srv.requests().len(), 1);
 }

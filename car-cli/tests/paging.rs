@@ -36,7 +36,12 @@ fn all_pages_merges_the_lists_and_sends_each_offset() {
     let run = call(
         &sb,
         &srv,
-        &["describe-application-projects", "--limit", "2", "--all-pages"],
+        &[
+            "describe-application-projects",
+            "--limit",
+            "2",
+            "--all-pages",
+        ],
     );
     run.expect(0);
     let out: Value = serde_json::from_str(&run.stdout).expect("json");
