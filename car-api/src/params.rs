@@ -162,11 +162,14 @@ fn check_value(shape: &Shape, v: &Value, path: &str, out: &mut Vec<ParamProblem>
         Shape::UInt64 => v.is_u64(),
         Shape::Bool => v.is_boolean(),
         Shape::Object(name) => match (v, crate::meta::type_meta(name)) {
-            (Value::Object(_), Some(t)) => {
-                check_members(t.members, v, path, out);
+            // Every type the generator names has metadata; an object is the right shape
+            // either way.
+            (Value::Object(_), t) => {
+                if let Some(t) = t {
+                    check_members(t.members, v, path, out);
+                }
                 true
             }
-            (Value::Object(_), None) => true,
             _ => false,
         },
         Shape::List(inner) => match v {

@@ -326,19 +326,12 @@ fn hash_canonical_request(
 }
 
 fn derive_signing_key(secret_key: &str, date: &[u8; 10], service: &str) -> [u8; 32] {
-    // "TC3" + key in a stack buffer when it fits (real keys are 32 chars); HMAC
-    // hashes keys longer than a block anyway, so the fallback is only for odd input.
-    let mut key_buf = [0u8; 64];
-    let k_date = if secret_key.len() + 3 <= key_buf.len() {
-        key_buf[..3].copy_from_slice(b"TC3");
-        key_buf[3..3 + secret_key.len()].copy_from_slice(secret_key.as_bytes());
-        hmac_once(&key_buf[..3 + secret_key.len()], date)
-    } else {
-        let mut key = Vec::with_capacity(3 + secret_key.len());
-        key.extend_from_slice(b"TC3");
-        key.extend_from_slice(secret_key.as_bytes());
-        hmac_once(&key, date)
-    };
+    // One path for every key length (HMAC itself hashes keys longer than a block), so
+    // no branch can derive a different key from the same input.
+    let mut key = Vec::with_capacity(3 + secret_key.len());
+    key.extend_from_slice(b"TC3");
+    key.extend_from_slice(secret_key.as_bytes());
+    let k_date = hmac_once(&key, date);
     let k_service = hmac_once(&k_date, service.as_bytes());
     hmac_once(&k_service, b"tc3_request")
 }
