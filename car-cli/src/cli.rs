@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+pub use crate::output::Format;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 const GLOBAL: &str = "Global options";
@@ -160,25 +161,6 @@ fn tccli_flag(id: &'static str, help: &'static str) -> Arg {
         .global(true)
         .help_heading(TCCLI)
         .action(ArgAction::SetTrue)
-}
-
-/// The output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Table,
-    Text,
-}
-
-impl Format {
-    pub fn parse(s: &str) -> Option<Format> {
-        match s {
-            "json" => Some(Format::Json),
-            "table" => Some(Format::Table),
-            "text" => Some(Format::Text),
-            _ => None,
-        }
-    }
 }
 
 /// A value that must never be printed, not even by `{:?}`.

@@ -10,10 +10,27 @@ mod text;
 use car_api::meta::{MemberMeta, Shape};
 use serde_json::{Map, Value};
 
-use crate::cli::Format;
-
 pub use filter::Filter;
 pub use text::as_model;
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Table,
+    Text,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "json" => Some(Format::Json),
+            "table" => Some(Format::Table),
+            "text" => Some(Format::Text),
+            _ => None,
+        }
+    }
+}
 
 /// What is known about a value's members, to print them in the spec's order.
 #[derive(Clone, Copy)]
