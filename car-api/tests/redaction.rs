@@ -17,6 +17,10 @@ fn present_values_are_hidden_and_absent_ones_say_none() {
     assert_eq!(format!("{:?}", Redacted::of(secret.as_str())), MARK);
     // An empty secret is still a secret that was set.
     assert_eq!(format!("{:?}", Redacted::of(&Some(String::new()))), MARK);
+    // A plain text left empty (a promised member the server left out) hides nothing and
+    // must look different from a hidden one.
+    assert_eq!(format!("{:?}", Redacted::of(&String::new())), "\"\"");
+    assert_eq!(format!("{:?}", Redacted::of("")), "\"\"");
 }
 
 #[test]
