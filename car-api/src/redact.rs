@@ -195,4 +195,38 @@ mod tests {
             r#"{"SecretKey":"** redacted **","X":1}"#
         );
     }
+
+    #[test]
+    fn other_members_and_values_are_left_exactly_as_they_were() {
+        // Strings that are values, and keys that are not sensitive, stay; only the values
+        // of sensitive keys change, wherever they stand among the others.
+        let body = r#"{"A":"SecretKey","SecretKey":"s1","B":"y","SessionToken":"s2","C":["SecretKey"],"D":{"SecretKey":7}}"#;
+        assert_eq!(
+            mask_sensitive_json(body),
+            r#"{"A":"SecretKey","SecretKey":"** redacted **","B":"y","SessionToken":"** redacted **","C":["SecretKey"],"D":{"SecretKey":"** redacted **"}}"#
+        );
+        let plain = r#"{"Path":"p/q","CosBucket":"b","Items":["x","y"],"N":1}"#;
+        assert_eq!(mask_sensitive_json(plain), plain);
+        assert_eq!(mask_sensitive_json(r#""SecretKey""#), r#""SecretKey""#);
+        assert_eq!(mask_sensitive_json(""), "");
+    }
+
+    #[test]
+    fn text_cut_off_around_a_sensitive_key_is_safe() {
+        // Cut right after the key, after spaces, after the colon and inside the value:
+        // never an out-of-range read, never the secret.
+        for (cut, want) in [
+            (r#"{"SecretKey""#, r#"{"SecretKey""#),
+            (r#"{"SecretKey"  "#, r#"{"SecretKey"  "#),
+            (r#"{"SecretKey":"#, r#"{"SecretKey":"#),
+            (r#"{"SecretKey":  "#, r#"{"SecretKey":  "#),
+            (r#"{"SecretKey":12"#, r#"{"SecretKey":"** redacted **""#),
+            (r#"{"SecretKey":"#, r#"{"SecretKey":"#),
+            (r#"{"SecretKey":"s"#, r#"{"SecretKey":"** redacted **""#),
+            (r#"{"SecretKey":"s","#, r#"{"SecretKey":"** redacted **","#),
+            (r#"{"Secret"#, r#"{"Secret"#),
+        ] {
+            assert_eq!(mask_sensitive_json(cut), want, "{cut}");
+        }
+    }
 }
