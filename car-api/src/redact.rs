@@ -101,6 +101,38 @@ const MASK: &str = "** redacted **";
 /// text, so a snippet of a response can be shown. Keys written with escapes are
 /// treated as sensitive, since they could spell a sensitive name.
 pub(crate) fn mask_sensitive_json(text: &str) -> String {
+    let masked = mask_by_scan(text);
+    if leaves_secrets(&masked) {
+        WITHHELD.to_string()
+    } else {
+        masked
+    }
+}
+
+/// What a snippet becomes when masking cannot be trusted.
+const WITHHELD: &str = "(text withheld: it may hold secret members)";
+
+/// A second look that does not depend on quote parity: malformed text (a stray quote)
+/// can put the scanner out of step, so a sensitive name still followed by a value other
+/// than the mask, or a `\u` escape that could spell such a name, withholds the text.
+fn leaves_secrets(masked: &str) -> bool {
+    if masked.contains("\\u") {
+        return true;
+    }
+    let mask = format!("\"{MASK}\"");
+    sensitive_names().iter().any(|name| {
+        masked.match_indices(name).any(|(at, _)| {
+            let rest = masked[at + name.len()..]
+                .trim_start_matches(|c: char| c == '"' || c.is_ascii_whitespace());
+            rest.strip_prefix(':').is_some_and(|value| {
+                let value = value.trim_start();
+                !(value.is_empty() || value.starts_with(&mask))
+            })
+        })
+    })
+}
+
+fn mask_by_scan(text: &str) -> String {
     let names = sensitive_names();
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
@@ -209,6 +241,19 @@ mod tests {
         assert_eq!(mask_sensitive_json(plain), plain);
         assert_eq!(mask_sensitive_json(r#""SecretKey""#), r#""SecretKey""#);
         assert_eq!(mask_sensitive_json(""), "");
+    }
+
+    #[test]
+    fn text_the_scanner_misreads_is_withheld() {
+        // A stray quote puts the scanner out of step, so it would not see SecretKey as a key.
+        let stray = r#"{"Response":{"X":"a"b","SecretKey":"leak"}}"#;
+        assert_eq!(mask_sensitive_json(stray), WITHHELD);
+        // An escape could spell a sensitive name.
+        let escaped = r#"{"Secret\u004bey":"k3y"}"#;
+        assert_eq!(mask_sensitive_json(escaped), WITHHELD);
+        // A sensitive name that is a value, not a key, is no reason to withhold.
+        let value = r#"{"Name":"SecretKey","List":["SessionToken"]}"#;
+        assert_eq!(mask_sensitive_json(value), value);
     }
 
     #[test]
