@@ -251,6 +251,13 @@ mod tests {
         // An escape could spell a sensitive name.
         let escaped = r#"{"Secret\u004bey":"k3y"}"#;
         assert_eq!(mask_sensitive_json(escaped), WITHHELD);
+        // A key run into the string before it.
+        assert_eq!(mask_sensitive_json(r#"{"A"SecretKey":"v"}"#), WITHHELD);
+        // Delimiters inside a secret string belong to the secret.
+        assert_eq!(
+            mask_sensitive_json(r#"{"SecretKey":"k,3}y]","X":1}"#),
+            r#"{"SecretKey":"** redacted **","X":1}"#
+        );
         // A sensitive name that is a value, not a key, is no reason to withhold.
         let value = r#"{"Name":"SecretKey","List":["SessionToken"]}"#;
         assert_eq!(mask_sensitive_json(value), value);
