@@ -52,6 +52,7 @@ pub mod meta;
 pub mod paginate;
 pub mod params;
 pub mod redact;
+pub mod service;
 pub mod signing;
 pub mod waiter;
 

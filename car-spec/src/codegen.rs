@@ -2,10 +2,13 @@
 //! snapshot-tested directly; `car-macros` only wraps it.
 //!
 //! The generated code expects the hand-written runtime of `car-api` at `crate::`
-//! (`crate::Client`, `crate::Error`, `crate::Operation`, `crate::meta`, `crate::redact`).
+//! (`crate::Client`, `crate::Error`, `crate::Operation`, `crate::meta`, `crate::redact`,
+//! `crate::service`).
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
+
+mod server;
 
 use crate::model::Absent;
 use crate::validate::{
@@ -31,6 +34,7 @@ pub fn generate(spec: &Checked) -> TokenStream {
         spec.actions.iter().map(paginator_impl).unzip();
     let waiters = spec.waiters.iter().map(|w| waiter_method(spec, w));
     let visit = visit_operation(spec);
+    let service = server::service(spec);
     let service_doc = doc_attrs(&format!(
         "{} ({}), API version {}.",
         spec.service.title, spec.service.name, spec.service.version
@@ -60,6 +64,8 @@ pub fn generate(spec: &Checked) -> TokenStream {
         #(#operations)*
 
         #visit
+
+        #service
 
         #service_doc
         impl crate::Client {
