@@ -426,13 +426,15 @@ pub(crate) fn delete(
                     format!("version {} is already being deleted", v.id),
                 ))
             }
-            Status::Creating => return Err(refuse(
-                ErrorCode::FailedOperationVersionLockFail,
-                format!(
+            Status::Creating => {
+                return Err(refuse(
+                    ErrorCode::FailedOperationVersionLockFail,
+                    format!(
                     "version {} is being processed; delete it once it is Normal or CreateFailed",
                     v.id
                 ),
-            )),
+                ))
+            }
             _ => {}
         }
         tx.execute(
