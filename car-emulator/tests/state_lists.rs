@@ -260,3 +260,30 @@ async fn projects_list_and_keep_their_advanced_settings() {
         .await;
     assert_eq!(code(&e), "FailedOperation");
 }
+
+#[tokio::test]
+async fn a_refused_call_changes_nothing_even_after_part_of_its_work() {
+    let env = Env::new();
+    let app = env.create_app("atomic", "Application3D").await;
+    let project = env
+        .ok(
+            "CreateApplicationProject",
+            json!({"Name": "kept", "ApplicationId": app, "Type": "S1"}),
+        )
+        .await["ProjectId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The first ID is deleted before the second is found unknown; the refusal undoes it.
+    let e = env
+        .err(
+            "DeleteApplicationProjects",
+            json!({"ProjectIds": [project, "cap-unknown0"]}),
+        )
+        .await;
+    assert_eq!(code(&e), "InvalidParameterValue", "{e}");
+    assert!(e.message().contains("cap-unknown0"), "{e}");
+    let all = env.ok("DescribeApplicationProjects", json!({})).await;
+    assert_eq!(all["Total"], 1);
+    assert_eq!(all["Projects"][0]["ProjectId"], project.as_str());
+}

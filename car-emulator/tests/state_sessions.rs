@@ -285,3 +285,53 @@ async fn stream_push_needs_a_running_session() {
         .await;
     assert_eq!(code(&e), "ResourceNotFound.SessionNotFound", "{e}");
 }
+
+#[tokio::test]
+async fn account_wide_counts_and_reconnects() {
+    let env = Env::new();
+    let (app, _) = env.released_app("Counted").await;
+    let project = env
+        .ok(
+            "CreateApplicationProject",
+            json!({"Name": "p", "ApplicationId": app, "Type": "S1"}),
+        )
+        .await["ProjectId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let packages = env.ok("DescribeConcurrentPackages", json!({})).await;
+    env.ok(
+        "BindConcurrentPackagesToProject",
+        json!({"ConcurrentIds": package_ids(&packages, "S1"), "ProjectId": project}),
+    )
+    .await;
+    env.ok("ApplyConcurrent", apply("u1", &project)).await;
+    let first = env.ok("CreateSession", session("u1")).await;
+    let again = env.ok("CreateSession", session("u1")).await;
+    assert_eq!(
+        first["ServerSession"], again["ServerSession"],
+        "a reconnect gets the same session"
+    );
+
+    let all = env.ok("DescribeConcurrentCount", json!({})).await;
+    assert_eq!(
+        (all["Total"].as_u64(), all["Running"].as_u64()),
+        (Some(5), Some(1))
+    );
+    let mobile = env
+        .ok(
+            "DescribeConcurrentCount",
+            json!({"ApplicationCategory": "MOBILE"}),
+        )
+        .await;
+    assert_eq!(
+        (mobile["Total"].as_u64(), mobile["Running"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(count(&env, &project).await, (4, 1));
+
+    // Sessions and bindings survive a restart.
+    let env = env.reopen();
+    assert_eq!(count(&env, &project).await, (4, 1));
+    env.ok("DestroySession", json!({"UserId": "u1"})).await;
+}

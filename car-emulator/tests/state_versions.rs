@@ -308,3 +308,75 @@ async fn an_application_with_a_live_version_or_a_project_is_not_deleted() {
         .await;
     assert_eq!(code(&e), "FailedOperation.ApplicationNotFind", "{e}");
 }
+
+#[tokio::test]
+async fn versions_are_renamed_and_an_increment_adds_to_the_live_files() {
+    let env = Env::new();
+    let e = env
+        .err(
+            "CreateApplicationVersion",
+            json!({"ApplicationId": env.create_app("NoBase", "Application3D").await,
+                   "ApplicationFileName": "patch.zip", "ApplicationVersionUpdateMode": "INCREMENT"}),
+        )
+        .await;
+    assert_eq!(
+        code(&e),
+        "InvalidParameterValue",
+        "an increment needs a live version: {e}"
+    );
+
+    let (app, base) = env.released_app("Patched").await;
+    env.ok(
+        "ModifyApplicationVersion",
+        json!({"ApplicationId": app, "ApplicationVersionId": base, "ApplicationVersionName": "launch build"}),
+    )
+    .await;
+    let versions = env
+        .ok("DescribeApplicationVersion", json!({"ApplicationId": app}))
+        .await;
+    assert_eq!(
+        versions["Versions"][0]["ApplicationVersionName"],
+        "launch build"
+    );
+    assert_eq!(
+        versions["Versions"][0]["ApplicationVersionUpdateMode"],
+        "FULL"
+    );
+
+    let patch = env
+        .ok(
+            "CreateApplicationVersion",
+            json!({"ApplicationId": app, "ApplicationFileName": "patch.zip", "ApplicationVersionUpdateMode": "INCREMENT"}),
+        )
+        .await["Version"]["ApplicationVersionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cred = env
+        .ok("DescribeCosCredential", json!({"ApplicationId": app}))
+        .await;
+    env.put_object(
+        cred["Path"].as_str().unwrap(),
+        &zip_with(&[("Game/Patch.exe", b"MZ patch")]),
+    );
+    env.ok(
+        "CreateApplicationSnapshot",
+        json!({"ApplicationId": app, "ApplicationDownloadUrl": ""}),
+    )
+    .await;
+    env.advance(PROCESSING);
+    let paths = env
+        .ok(
+            "DescribeApplicationPathList",
+            json!({"ApplicationId": app, "ApplicationVersionId": patch}),
+        )
+        .await;
+    assert_eq!(
+        paths["PathList"],
+        json!([
+            "Game\\Game.exe",
+            "Game\\Patch.exe",
+            "Game\\Tools\\Crash Reporter.exe"
+        ])
+    );
+}

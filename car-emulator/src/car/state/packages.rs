@@ -62,6 +62,23 @@ fn package_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PackageRow> {
     })
 }
 
+/// Gives an account it has never seen its starter packages, taking a write transaction
+/// only the first time (reads must not pay for a synced commit).
+fn seed(state: &CarState, uin: &str) -> Result<(), ServiceError> {
+    let seeded: bool = db::read(&state.store, |c| {
+        Ok(c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM car_accounts WHERE account_uin = ?1)",
+            [uin],
+            |r| r.get(0),
+        )?)
+    })?;
+    if seeded {
+        return Ok(());
+    }
+    let now = state.now();
+    db::write(&state.store, |tx| ensure_seeded(tx, uin, now))
+}
+
 /// Gives an account it has never seen its starter packages.
 fn ensure_seeded(tx: &Transaction<'_>, uin: &str, now: i64) -> Outcome<()> {
     let fresh = tx.execute(
@@ -161,11 +178,8 @@ pub(crate) fn list(
             ));
         }
     }
-    let now = state.now();
-    let all = db::write(&state.store, |tx| {
-        ensure_seeded(tx, &cx.account.uin, now)?;
-        load_all(tx, &cx.account.uin)
-    })?;
+    seed(state, &cx.account.uin)?;
+    let all = db::read(&state.store, |c| load_all(c, &cx.account.uin))?;
     let matching: Vec<PackageRow> = all
         .into_iter()
         .filter(|p| {
@@ -191,11 +205,8 @@ pub(crate) fn summary(
     cx: &CallContext,
     _req: DescribeConcurrentSummaryRequest,
 ) -> Result<DescribeConcurrentSummaryResponse, ServiceError> {
-    let now = state.now();
-    let all = db::write(&state.store, |tx| {
-        ensure_seeded(tx, &cx.account.uin, now)?;
-        load_all(tx, &cx.account.uin)
-    })?;
+    seed(state, &cx.account.uin)?;
+    let all = db::read(&state.store, |c| load_all(c, &cx.account.uin))?;
     let mut out = DescribeConcurrentSummaryResponse::default();
     out.prepaid_concurrent_total = all
         .iter()
@@ -220,9 +231,9 @@ pub(crate) fn count(
             ));
         }
     }
+    seed(state, &cx.account.uin)?;
     let now = state.now();
-    let (total, running) = db::write(&state.store, |tx| {
-        ensure_seeded(tx, &cx.account.uin, now)?;
+    let (total, running) = db::read(&state.store, |tx| {
         let uin = &cx.account.uin;
         if let Some(id) = &req.project_id {
             let project = projects::find(tx, uin, id)?.ok_or_else(|| {

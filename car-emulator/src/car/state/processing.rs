@@ -74,6 +74,17 @@ pub(crate) fn settle(state: &CarState) -> Result<(), ServiceError> {
         }
         db::write(&state.store, |tx| record(tx, &version, result))?;
     }
+    let deletions_due: bool = db::read(&state.store, |c| {
+        Ok(c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM car_versions WHERE status = 'Deleting' AND delete_at <= ?1)",
+            [now],
+            |r| r.get(0),
+        )?)
+    })?;
+    // Most calls find nothing due; they must not pay for a write transaction.
+    if !deletions_due {
+        return Ok(());
+    }
     db::write(&state.store, |tx| {
         tx.execute(
             "DELETE FROM car_versions WHERE status = 'Deleting' AND delete_at <= ?1",
