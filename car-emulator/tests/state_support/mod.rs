@@ -133,7 +133,10 @@ impl Env {
     pub async fn err_as(&self, uin: &str, action: &str, params: Value) -> ServiceError {
         match self.call_as(uin, action, params.clone()).await {
             Ok(v) => panic!("{action} {params} succeeded with {v}; a refusal was expected"),
-            Err(e) => e,
+            Err(e) => {
+                assert_documented(action, &e);
+                e
+            }
         }
     }
 
@@ -282,4 +285,42 @@ pub fn game_zip() -> Vec<u8> {
 
 pub fn code(e: &ServiceError) -> &str {
     e.code().code()
+}
+
+/// The spec (Tencent's per-action error lists and the common API 3.0 codes).
+const SPEC: &str = include_str!("../../../spec/car.json");
+
+/// Refusals the emulator answers although the action's own list lacks the code; each is
+/// named in car-behaviour.md and BEHAVIOUR.md.
+const DOCUMENTED_ELSEWHERE: &[(&str, &str)] = &[(
+    // car-behaviour.md: "unknown user session: ResourceNotFound.SessionNotFound".
+    "DestroySession",
+    "ResourceNotFound.SessionNotFound",
+)];
+
+/// Fails unless `e`'s code is one Tencent documents for `action` (its own list or the
+/// common codes every action may answer).
+pub fn assert_documented(action: &str, e: &ServiceError) {
+    let spec: Value = serde_json::from_str(SPEC).expect("spec/car.json parses");
+    let code = e.code().code();
+    // Action lists hold code strings; the common list holds `{"code", "doc"}` objects.
+    let listed = |v: &Value| {
+        v.as_array().is_some_and(|codes| {
+            codes
+                .iter()
+                .any(|c| c.as_str().or_else(|| c["code"].as_str()) == Some(code))
+        })
+    };
+    let own = spec["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == action)
+        .unwrap_or_else(|| panic!("{action} is not in spec/car.json"));
+    assert!(
+        listed(&own["errors"])
+            || listed(&spec["common_errors"])
+            || DOCUMENTED_ELSEWHERE.contains(&(action, code)),
+        "{action} answered {code}, which neither its error list nor the common codes contain: {e}"
+    );
 }
