@@ -92,7 +92,7 @@ pub(crate) fn find(c: &Connection, uin: &str, id: &str) -> Outcome<Option<AppRow
 }
 
 fn load_all(c: &Connection, uin: &str) -> Outcome<Vec<AppRow>> {
-    let mut st = c.prepare(&format!(
+    let mut st = c.prepare_cached(&format!(
         "SELECT {APP_COLUMNS} FROM car_applications WHERE account_uin = ?1 ORDER BY created_at, rowid"
     ))?;
     let rows = st.query_map([uin], app_from_row)?;
@@ -294,7 +294,7 @@ pub(crate) fn delete(
     db::write(&state.store, |tx| {
         let app = load(tx, &cx.account.uin, &req.application_id)?;
         let projects: Vec<String> = {
-            let mut st = tx.prepare(
+            let mut st = tx.prepare_cached(
                 "SELECT project_id FROM car_projects WHERE application_id = ?1 ORDER BY project_id",
             )?;
             let rows = st.query_map([&app.id], |r| r.get(0))?;

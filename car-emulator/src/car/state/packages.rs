@@ -108,7 +108,7 @@ fn ensure_seeded(tx: &Transaction<'_>, uin: &str, now: i64) -> Outcome<()> {
 }
 
 fn load_all(c: &Connection, uin: &str) -> Outcome<Vec<PackageRow>> {
-    let mut st = c.prepare(&format!(
+    let mut st = c.prepare_cached(&format!(
         "SELECT {PACKAGE_COLUMNS} FROM car_packages WHERE account_uin = ?1 ORDER BY created_at, rowid"
     ))?;
     let rows = st.query_map([uin], package_from_row)?;
@@ -127,7 +127,7 @@ fn load(c: &Connection, uin: &str, id: &str, parameter: &str) -> Outcome<Package
 
 /// The packages bound to a project.
 pub(crate) fn bound_to(c: &Connection, project_id: &str) -> Outcome<Vec<PackageRow>> {
-    let mut st = c.prepare(&format!(
+    let mut st = c.prepare_cached(&format!(
         "SELECT {PACKAGE_COLUMNS} FROM car_packages WHERE project_id = ?1 ORDER BY created_at, rowid"
     ))?;
     let rows = st.query_map([project_id], package_from_row)?;
@@ -253,7 +253,7 @@ pub(crate) fn count(
             Some(cat) => {
                 let mut total = 0;
                 let mut running = 0;
-                let mut st = tx.prepare(
+                let mut st = tx.prepare_cached(
                     "SELECT project_id FROM car_projects WHERE account_uin = ?1 AND category = ?2",
                 )?;
                 let ids = st

@@ -42,7 +42,7 @@ struct Package {
 pub(crate) fn settle(state: &CarState) -> Result<(), ServiceError> {
     let now = state.now();
     let due: Vec<(VersionRow, String)> = db::read(&state.store, |c| {
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT v.version_id, a.account_uin FROM car_versions v
              JOIN car_applications a ON a.application_id = v.application_id
              WHERE v.status = 'Creating' AND v.ready_at <= ?1",
@@ -109,7 +109,7 @@ fn record(tx: &Connection, version: &VersionRow, result: Result<Package, String>
                 "UPDATE car_versions SET status = 'Normal', size = ?2, failure = NULL WHERE version_id = ?1",
                 params![version.id, package.size],
             )?;
-            let mut insert = tx.prepare(
+            let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO car_version_files (version_id, path) VALUES (?1, ?2)",
             )?;
             for path in &package.files {
@@ -312,7 +312,7 @@ fn files_of(c: &Connection, version: &VersionRow) -> Outcome<Vec<String>> {
         return Ok(Vec::new());
     }
     let mut st =
-        c.prepare("SELECT path FROM car_version_files WHERE version_id = ?1 ORDER BY path")?;
+        c.prepare_cached("SELECT path FROM car_version_files WHERE version_id = ?1 ORDER BY path")?;
     let rows = st.query_map([&version.id], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -97,7 +97,7 @@ pub(crate) fn find(c: &Connection, uin: &str, id: &str) -> Outcome<Option<Projec
 }
 
 fn load_all(c: &Connection, uin: &str) -> Outcome<Vec<ProjectRow>> {
-    let mut st = c.prepare(&format!(
+    let mut st = c.prepare_cached(&format!(
         "SELECT {PROJECT_COLUMNS} FROM car_projects WHERE account_uin = ?1 ORDER BY created_at, rowid"
     ))?;
     let rows = st.query_map([uin], project_from_row)?;

@@ -213,7 +213,7 @@ pub(crate) fn check_file_name(
 }
 
 pub(crate) fn load_for_app(c: &Connection, app_id: &str) -> Outcome<Vec<VersionRow>> {
-    let mut st = c.prepare(&format!(
+    let mut st = c.prepare_cached(&format!(
         "SELECT {VERSION_COLUMNS} FROM car_versions WHERE application_id = ?1 ORDER BY created_at, rowid"
     ))?;
     let rows = st.query_map([app_id], version_from_row)?;
