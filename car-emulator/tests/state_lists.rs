@@ -287,3 +287,33 @@ async fn a_refused_call_changes_nothing_even_after_part_of_its_work() {
     assert_eq!(all["Total"], 1);
     assert_eq!(all["Projects"][0]["ProjectId"], project.as_str());
 }
+
+#[tokio::test]
+async fn a_page_past_the_end_is_empty_but_still_counts() {
+    let env = Env::new();
+    env.create_app("only", "Application3D").await;
+    let page = env
+        .ok(
+            "DescribeApplicationList",
+            json!({"Offset": i64::MAX, "Limit": 100}),
+        )
+        .await;
+    assert_eq!(page["ApplicationTotal"], 1);
+    assert_eq!(page["UserApplicationList"], json!([]));
+    let e = env
+        .err("DescribeApplicationList", json!({"Offset": 0, "Limit": -5}))
+        .await;
+    assert_eq!(code(&e), "InvalidParameterValue");
+    assert!(
+        e.message().contains("Limit") && e.message().contains("-5"),
+        "{e}"
+    );
+    let packages = env
+        .ok(
+            "DescribeConcurrentPackages",
+            json!({"Offset": 2, "Limit": 5}),
+        )
+        .await;
+    assert_eq!(packages["Total"], 3);
+    assert_eq!(packages["ConcurrentPackages"].as_array().unwrap().len(), 1);
+}
