@@ -81,7 +81,7 @@ pub(crate) fn load(c: &Connection, uin: &str, id: &str) -> Outcome<AppRow> {
 
 /// The application `id` of `uin`, if it has one.
 pub(crate) fn find(c: &Connection, uin: &str, id: &str) -> Outcome<Option<AppRow>> {
-    Ok(c.query_row(
+    Ok(db::one(c,
         &format!(
             "SELECT {APP_COLUMNS} FROM car_applications WHERE account_uin = ?1 AND application_id = ?2"
         ),
@@ -184,7 +184,8 @@ pub(crate) fn create(
     let base_info = serde_json::to_string(&default_base_info())
         .map_err(|e| ServiceError::new(ErrorCode::InternalError, e.to_string()))?;
     let id = db::write(&state.store, |tx| {
-        let held: i64 = tx.query_row(
+        let held: i64 = db::one(
+            tx,
             "SELECT COUNT(*) FROM car_applications WHERE account_uin = ?1",
             [&cx.account.uin],
             |r| r.get(0),
@@ -196,7 +197,8 @@ pub(crate) fn create(
             ));
         }
         let id = db::fresh_id("app", |id| {
-            tx.query_row(
+            db::one(
+                tx,
                 "SELECT EXISTS (SELECT 1 FROM car_applications WHERE application_id = ?1)",
                 [id],
                 |r| r.get(0),

@@ -94,6 +94,17 @@ pub(crate) fn read<R>(
     }
 }
 
+/// The one row `sql` selects, through the connection's statement cache (the same few
+/// lookups run on every request).
+pub(crate) fn one<T, P: rusqlite::Params>(
+    c: &Connection,
+    sql: &str,
+    params: P,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    c.prepare_cached(sql)?.query_row(params, f)
+}
+
 /// A fresh ID `<prefix>-` followed by eight lowercase letters and digits, the shape of
 /// CAR's `app-…`, `ver-…` and `cap-…` IDs. `taken` says whether a candidate is in use.
 pub(crate) fn fresh_id(

@@ -31,6 +31,9 @@ pub use processing::PROCESSING_SECONDS;
 pub use sessions::RESERVATION_SECONDS;
 pub use versions::{DELETION_SECONDS, MAX_VERSIONS};
 
+/// Distinct SQL statements the state prepares, with headroom.
+const STATEMENT_CACHE: usize = 128;
+
 /// The COS bucket that DescribeCosCredential hands out and packages are read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CosSettings {
@@ -74,6 +77,11 @@ impl CarState {
         ] {
             store.ensure_schema(schema)?;
         }
+        // Room for every statement the state runs, so none is parsed again per request.
+        store.read(|c| {
+            c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            Ok(())
+        })?;
         Ok(CarState { store, clock, cos })
     }
 

@@ -66,7 +66,8 @@ fn package_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PackageRow> {
 /// only the first time (reads must not pay for a synced commit).
 fn seed(state: &CarState, uin: &str) -> Result<(), ServiceError> {
     let seeded: bool = db::read(&state.store, |c| {
-        Ok(c.query_row(
+        Ok(db::one(
+            c,
             "SELECT EXISTS (SELECT 1 FROM car_accounts WHERE account_uin = ?1)",
             [uin],
             |r| r.get(0),
@@ -90,7 +91,8 @@ fn ensure_seeded(tx: &Transaction<'_>, uin: &str, now: i64) -> Outcome<()> {
     }
     for (i, (name, kind, amount)) in STARTER_PACKAGES.iter().enumerate() {
         let id = db::fresh_id("cp", |id| {
-            tx.query_row(
+            db::one(
+                tx,
                 "SELECT EXISTS (SELECT 1 FROM car_packages WHERE concurrent_id = ?1)",
                 [id],
                 |r| r.get(0),
@@ -116,7 +118,7 @@ fn load_all(c: &Connection, uin: &str) -> Outcome<Vec<PackageRow>> {
 }
 
 fn load(c: &Connection, uin: &str, id: &str, parameter: &str) -> Outcome<PackageRow> {
-    c.query_row(
+    db::one(c,
         &format!("SELECT {PACKAGE_COLUMNS} FROM car_packages WHERE account_uin = ?1 AND concurrent_id = ?2"),
         params![uin, id],
         package_from_row,
@@ -136,7 +138,8 @@ pub(crate) fn bound_to(c: &Connection, project_id: &str) -> Outcome<Vec<PackageR
 
 /// The slots a project has: the sum of its bound packages.
 pub(crate) fn capacity(c: &Connection, project_id: &str) -> Outcome<i64> {
-    Ok(c.query_row(
+    Ok(db::one(
+        c,
         "SELECT COALESCE(SUM(amount), 0) FROM car_packages WHERE project_id = ?1",
         [project_id],
         |r| r.get(0),

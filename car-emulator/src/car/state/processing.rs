@@ -75,7 +75,7 @@ pub(crate) fn settle(state: &CarState) -> Result<(), ServiceError> {
         db::write(&state.store, |tx| record(tx, &version, result))?;
     }
     let deletions_due: bool = db::read(&state.store, |c| {
-        Ok(c.query_row(
+        Ok(db::one(c,
             "SELECT EXISTS (SELECT 1 FROM car_versions WHERE status = 'Deleting' AND delete_at <= ?1)",
             [now],
             |r| r.get(0),
@@ -95,7 +95,8 @@ pub(crate) fn settle(state: &CarState) -> Result<(), ServiceError> {
 }
 
 fn record(tx: &Connection, version: &VersionRow, result: Result<Package, String>) -> Outcome<()> {
-    let still_creating: bool = tx.query_row(
+    let still_creating: bool = db::one(
+        tx,
         "SELECT EXISTS (SELECT 1 FROM car_versions WHERE version_id = ?1 AND status = 'Creating')",
         [&version.id],
         |r| r.get(0),

@@ -86,7 +86,8 @@ fn project_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectRow> {
 
 /// The project `id` of `uin`, if it has one.
 pub(crate) fn find(c: &Connection, uin: &str, id: &str) -> Outcome<Option<ProjectRow>> {
-    Ok(c.query_row(
+    Ok(db::one(
+        c,
         &format!(
             "SELECT {PROJECT_COLUMNS} FROM car_projects WHERE account_uin = ?1 AND project_id = ?2"
         ),
@@ -268,7 +269,8 @@ pub(crate) fn create(
             .into());
         }
         let id = db::fresh_id("cap", |id| {
-            tx.query_row(
+            db::one(
+                tx,
                 "SELECT EXISTS (SELECT 1 FROM car_projects WHERE project_id = ?1)",
                 [id],
                 |r| r.get(0),

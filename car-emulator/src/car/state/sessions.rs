@@ -62,7 +62,8 @@ impl SessionRow {
 }
 
 pub(crate) fn find(c: &Connection, uin: &str, user_id: &str) -> Outcome<Option<SessionRow>> {
-    Ok(c.query_row(
+    Ok(db::one(
+        c,
         "SELECT user_id, project_id, state, lock_expires_at, server_session, publishing
          FROM car_sessions WHERE account_uin = ?1 AND user_id = ?2",
         params![uin, user_id],
@@ -93,7 +94,7 @@ pub(crate) fn running(c: &Connection, uin: &str, user_id: &str) -> Outcome<Sessi
 
 /// Slots of a project in use: running sessions and unexpired reservations.
 pub(crate) fn busy(c: &Connection, project_id: &str, now: i64) -> Outcome<i64> {
-    Ok(c.query_row(
+    Ok(db::one(c,
         "SELECT COUNT(*) FROM car_sessions WHERE project_id = ?1 AND (state = 'running' OR lock_expires_at > ?2)",
         params![project_id, now],
         |r| r.get(0),
@@ -102,7 +103,7 @@ pub(crate) fn busy(c: &Connection, project_id: &str, now: i64) -> Outcome<i64> {
 
 /// Slots in use across all of an account's projects.
 pub(crate) fn busy_in_account(c: &Connection, uin: &str, now: i64) -> Outcome<i64> {
-    Ok(c.query_row(
+    Ok(db::one(c,
         "SELECT COUNT(*) FROM car_sessions WHERE account_uin = ?1 AND (state = 'running' OR lock_expires_at > ?2)",
         params![uin, now],
         |r| r.get(0),

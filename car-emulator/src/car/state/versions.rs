@@ -222,7 +222,7 @@ pub(crate) fn load_for_app(c: &Connection, app_id: &str) -> Outcome<Vec<VersionR
 
 /// The version `id` of application `app_id`, or `InvalidParameterValue` for `parameter`.
 pub(crate) fn load(c: &Connection, app_id: &str, id: &str, parameter: &str) -> Outcome<VersionRow> {
-    c.query_row(
+    db::one(c,
         &format!("SELECT {VERSION_COLUMNS} FROM car_versions WHERE application_id = ?1 AND version_id = ?2"),
         params![app_id, id],
         version_from_row,
@@ -241,7 +241,8 @@ pub(crate) fn pending(c: &Connection, app_id: &str) -> Outcome<Option<VersionRow
 }
 
 pub(crate) fn load_by_id(c: &Connection, id: &str) -> Outcome<Option<VersionRow>> {
-    Ok(c.query_row(
+    Ok(db::one(
+        c,
         &format!("SELECT {VERSION_COLUMNS} FROM car_versions WHERE version_id = ?1"),
         [id],
         version_from_row,
@@ -318,7 +319,8 @@ pub(crate) fn create(
             .into());
         }
         let id = db::fresh_id("ver", |id| {
-            tx.query_row(
+            db::one(
+                tx,
                 "SELECT EXISTS (SELECT 1 FROM car_versions WHERE version_id = ?1)",
                 [id],
                 |r| r.get(0),
