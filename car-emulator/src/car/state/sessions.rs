@@ -261,6 +261,8 @@ pub(crate) fn create(
         _ => {}
     }
     let now = state.now();
+    // A lapsed reservation needs no clean-up: it holds no slot, ApplyConcurrent
+    // replaces it and DestroySession treats it as absent.
     let blob = db::write(&state.store, |tx| {
         let uin = &cx.account.uin;
         let Some(row) = find(tx, uin, &req.user_id)? else {
@@ -292,22 +294,7 @@ pub(crate) fn create(
             params![uin, req.user_id, RUNNING, blob, req.user_ip],
         )?;
         Ok(blob)
-    });
-    // A lapsed reservation is removed even though the call is refused (the refusal
-    // rolled back the transaction above).
-    let blob = match blob {
-        Err(e) if e.code() == &ErrorCode::FailedOperationLockTimeout => {
-            db::write(&state.store, |tx| {
-                tx.execute(
-                    "DELETE FROM car_sessions WHERE account_uin = ?1 AND user_id = ?2 AND state = ?3 AND lock_expires_at <= ?4",
-                    params![cx.account.uin, req.user_id, RESERVED, now],
-                )?;
-                Ok(())
-            })?;
-            return Err(e);
-        }
-        other => other?,
-    };
+    })?;
     let mut out = CreateSessionResponse::default();
     out.server_session = blob;
     Ok(out)
