@@ -185,6 +185,13 @@ async fn a_missing_or_unreadable_package_ends_in_create_failed() {
         "CreateFailed",
         "a zip cut in half has no central directory"
     );
+    let mut bad_header = whole.clone();
+    bad_header[..4].copy_from_slice(b"XXXX");
+    assert_eq!(
+        outcome_of(Some(&bad_header), "game.zip").await.0,
+        "CreateFailed",
+        "a damaged local header behind an intact central directory"
+    );
     assert_eq!(
         outcome_of(Some(&zip_with(&[("empty/", b"")])), "game.zip")
             .await
