@@ -44,6 +44,11 @@ pub struct CosSettings {
 }
 
 /// The emulator's CAR state; serve it with [`car_api::service::dispatch`].
+///
+/// Every action runs to completion without awaiting: SQLite and package reads are
+/// synchronous. Clones share one store, so a server can move a clone onto a blocking
+/// thread for actions that commit (a synced write takes milliseconds).
+#[derive(Clone)]
 pub struct CarState {
     store: Arc<Store>,
     clock: Arc<dyn Clock>,
