@@ -1,6 +1,8 @@
 //! The CAR API side: TC3 authentication, the envelope, parameter checks and the state
 //! behind all 33 actions.
 
+pub mod state;
+
 /// What the front door knows about a request when it hands the parameters to the state:
 /// the `Context` of the emulator's [`car_api::service::CarService`] implementation.
 #[derive(Debug, Clone, PartialEq, Eq)]
