@@ -211,7 +211,7 @@ pub async fn get(
         file.seek(SeekFrom::Start(first))
             .await
             .map_err(|e| CosError::internal("cannot read the object body", e))?;
-        let body = Body::from_stream(ReaderStream::new(file.take(len)));
+        let body = Body::from_stream(ReaderStream::with_capacity(file.take(len), 64 * 1024));
         let mut response = (status, body).into_response();
         for (name, value) in out {
             if let Ok(value) = value.parse() {

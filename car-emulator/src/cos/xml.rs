@@ -9,9 +9,15 @@ const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
 /// `value` as a document whose root element is `root`.
 pub fn document<T: Serialize>(root: &str, value: &T) -> Result<String, CosError> {
-    let body = quick_xml::se::to_string_with_root(root, value)
+    let mut out = String::from(DECLARATION);
+    // Full escaping (quotes too), as COS writes ETags: `&quot;…&quot;`.
+    let mut serializer = quick_xml::se::Serializer::with_root(&mut out, Some(root))
         .map_err(|e| CosError::internal("cannot write an XML answer", e))?;
-    Ok(format!("{DECLARATION}{body}"))
+    serializer.set_quote_level(quick_xml::se::QuoteLevel::Full);
+    value
+        .serialize(serializer)
+        .map_err(|e| CosError::internal("cannot write an XML answer", e))?;
+    Ok(out)
 }
 
 #[derive(Serialize)]
