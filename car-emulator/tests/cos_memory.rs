@@ -19,10 +19,21 @@ async fn a_one_gib_multipart_upload_streams_through_bounded_memory() {
     // `Bytes` clones share them, so the client holds 16 MiB however many parts go out.
     let bodies = [
         Bytes::from((0..PART).map(|i| (i % 251) as u8).collect::<Vec<_>>()),
-        Bytes::from((0..PART).map(|i| (i % 241) as u8 ^ 0x5a).collect::<Vec<_>>()),
+        Bytes::from(
+            (0..PART)
+                .map(|i| (i % 241) as u8 ^ 0x5a)
+                .collect::<Vec<_>>(),
+        ),
     ];
     let mut expected = crc64fast::Digest::new();
-    let (_, _, body) = read(cos.req("POST", key).param("uploads", "").body("").send().await).await;
+    let (_, _, body) = read(
+        cos.req("POST", key)
+            .param("uploads", "")
+            .body("")
+            .send()
+            .await,
+    )
+    .await;
     let upload = element(&body, "UploadId");
     let mut etags = Vec::new();
     for n in 1..=PARTS {
@@ -39,7 +50,12 @@ async fn a_one_gib_multipart_upload_streams_through_bounded_memory() {
         etags.push((n, header(resp.headers(), "etag")));
     }
     let list: Vec<(u32, &str)> = etags.iter().map(|(n, e)| (*n, e.as_str())).collect();
-    let resp = cos.req("POST", key).param("uploadId", &upload).body(complete_body(&list)).send().await;
+    let resp = cos
+        .req("POST", key)
+        .param("uploadId", &upload)
+        .body(complete_body(&list))
+        .send()
+        .await;
     let (status, headers, body) = read(resp).await;
     assert_eq!(status, 200, "{body}");
     let expected = expected.sum64().to_string();

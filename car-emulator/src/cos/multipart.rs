@@ -347,13 +347,16 @@ pub async fn complete(state: &CosState, target: &Target, body: Body) -> Result<R
                 .fold(chosen[0].crc64, |acc, p| crc::combine(acc, p.crc64, p.size));
             let etag = multipart_etag(&chosen);
             let crc64 = crc.to_string();
-            let content_type: String = store.read(|c| {
-                c.query_row(
-                    "SELECT content_type FROM cos_uploads WHERE upload_id = ?1",
-                    [&upload_id],
-                    |r| r.get(0),
-                )
-            })?;
+            let content_type: String = store
+                .read(|c| {
+                    c.query_row(
+                        "SELECT content_type FROM cos_uploads WHERE upload_id = ?1",
+                        [&upload_id],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                })?
+                .ok_or_else(no_such_upload)?;
             let blob = tmp.commit(&dir)?;
             let object = NewObject {
                 size,
