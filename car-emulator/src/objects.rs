@@ -224,3 +224,28 @@ mod tests {
         assert_eq!(lookup(&store, "b-2", "k").unwrap(), None);
     }
 }
+
+/// After a crash: removes temporary files and bodies no row names (a body renamed into
+/// place whose row never committed). Run before serving, while nothing is being written.
+/// `referenced` lists every blob name the tables point at.
+pub fn sweep(dir: &Path, referenced: &std::collections::HashSet<String>) -> std::io::Result<usize> {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let stale =
+            name.starts_with(".tmp-") || (name.ends_with(".blob") && !referenced.contains(name));
+        if stale {
+            remove_blob(dir, name);
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// The blob names `cos_objects` points at.
+pub fn referenced_blobs(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
+    let mut st = conn.prepare("SELECT blob FROM cos_objects")?;
+    let rows = st.query_map([], |r| r.get(0))?;
+    rows.collect()
+}

@@ -370,6 +370,18 @@ async fn list_multipart_uploads_pages_by_key_then_age_and_groups_by_delimiter() 
     assert_eq!(seen[0].1, a1);
     assert_eq!(seen[2].1, b);
 
+    // encoding-type=url: %20 for the space, which Python's unquote turns back.
+    let resp = cos
+        .req("GET", "")
+        .param("uploads", "")
+        .param("prefix", "apps/b")
+        .param("encoding-type", "url")
+        .send()
+        .await;
+    let (_, _, body) = read(resp).await;
+    assert_eq!(elements(&body, "Key"), ["apps/b%20c.zip"]);
+    assert_eq!(element(&body, "Encoding-Type"), "url");
+
     // A delimiter folds apps/dir/ into one common prefix.
     let resp = cos
         .req("GET", "")

@@ -42,6 +42,13 @@ CREATE TABLE IF NOT EXISTS cos_parts (
 );
 CREATE TABLE IF NOT EXISTS cos_upload_counter (id INTEGER PRIMARY KEY CHECK (id = 1), next INTEGER NOT NULL);";
 
+/// The blob names `cos_parts` points at.
+pub fn referenced_blobs(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
+    let mut st = conn.prepare("SELECT blob FROM cos_parts")?;
+    let rows = st.query_map([], |r| r.get(0))?;
+    rows.collect()
+}
+
 /// Part numbers COS accepts.
 const PART_NUMBERS: std::ops::RangeInclusive<u32> = 1..=10_000;
 /// The smallest part other than the last that Complete accepts (1 MiB, as the SDK counts).

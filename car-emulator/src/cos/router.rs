@@ -33,10 +33,30 @@ pub fn router(state: CosState) -> Router {
         tracing::error!("cos: cannot create the COS tables: {e}");
         Arc::from(e.to_string())
     });
+    if schema_error.is_none() {
+        recover(&state);
+    }
     Router::new().fallback(handle).with_state(Shared {
         state,
         schema_error,
     })
+}
+
+/// Clears what a crash can leave in the objects directory; a failure only costs disk.
+fn recover(state: &CosState) {
+    let referenced = state.store.read(|c| {
+        let mut names = meta::referenced_blobs(c)?;
+        names.extend(multipart::referenced_blobs(c)?);
+        Ok(names.into_iter().collect::<std::collections::HashSet<_>>())
+    });
+    let swept = referenced
+        .map_err(|e| e.to_string())
+        .and_then(|r| meta::sweep(&state.store.objects_dir(), &r).map_err(|e| e.to_string()));
+    match swept {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("cos: removed {n} files a crash left behind"),
+        Err(e) => tracing::warn!("cos: cannot clear files a crash left behind: {e}"),
+    }
 }
 
 async fn handle(State(shared): State<Shared>, request: Request) -> Response {
