@@ -204,27 +204,6 @@ pub fn put_bytes(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn put_bytes_is_found_again_and_an_overwrite_removes_the_old_body() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let first = put_bytes(&store, "b-1", "k", "text/plain", b"123456789", 7).unwrap();
-        // MD5("123456789") and the CRC-64/XZ check value, both catalogue facts.
-        assert_eq!(first.etag, "\"25f9e794323b453885f5181f1b624d0b\"");
-        assert_eq!(first.crc64, 0x995D_C9BB_DF19_39FA_u64.to_string());
-        assert_eq!(lookup(&store, "b-1", "k").unwrap().as_ref(), Some(&first));
-        assert_eq!(std::fs::read(&first.path).unwrap(), b"123456789");
-        let second = put_bytes(&store, "b-1", "k", "text/plain", b"a", 8).unwrap();
-        assert!(!first.path.exists());
-        assert_eq!(std::fs::read(&second.path).unwrap(), b"a");
-        assert_eq!(lookup(&store, "b-2", "k").unwrap(), None);
-    }
-}
-
 /// After a crash: removes temporary files and bodies no row names (a body renamed into
 /// place whose row never committed). Run before serving, while nothing is being written.
 /// `referenced` lists every blob name the tables point at.
@@ -248,4 +227,25 @@ pub fn referenced_blobs(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<Str
     let mut st = conn.prepare("SELECT blob FROM cos_objects")?;
     let rows = st.query_map([], |r| r.get(0))?;
     rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_bytes_is_found_again_and_an_overwrite_removes_the_old_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let first = put_bytes(&store, "b-1", "k", "text/plain", b"123456789", 7).unwrap();
+        // MD5("123456789") and the CRC-64/XZ check value, both catalogue facts.
+        assert_eq!(first.etag, "\"25f9e794323b453885f5181f1b624d0b\"");
+        assert_eq!(first.crc64, 0x995D_C9BB_DF19_39FA_u64.to_string());
+        assert_eq!(lookup(&store, "b-1", "k").unwrap().as_ref(), Some(&first));
+        assert_eq!(std::fs::read(&first.path).unwrap(), b"123456789");
+        let second = put_bytes(&store, "b-1", "k", "text/plain", b"a", 8).unwrap();
+        assert!(!first.path.exists());
+        assert_eq!(std::fs::read(&second.path).unwrap(), b"a");
+        assert_eq!(lookup(&store, "b-2", "k").unwrap(), None);
+    }
 }
