@@ -184,12 +184,10 @@ async fn unsupported_operations_say_so() {
     expect_error(cos.req("DELETE", KEY).send().await, 501, "NotImplemented").await;
 }
 
-#[tokio::test]
-async fn a_put_without_content_length_or_chunking_is_missing_content_length() {
+/// Sends `head` + `body` on a fresh connection with a signature over Host and the token,
+/// and returns the whole answer (reqwest always frames bodies itself, so this is by hand).
+async fn raw_put(cos: &Cos, extra_headers: &str, body: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let cos = Cos::start().await;
-    // reqwest always frames its bodies, so write the request by hand, signed like any other.
-    let now = cos.now();
     let auth = car_api::cos_signing::authorization(
         &cos.grant.secret_id,
         &cos.grant.secret_key,
@@ -202,19 +200,47 @@ async fn a_put_without_content_length_or_chunking_is_missing_content_length() {
                 ("x-cos-security-token", &cos.grant.session_token),
             ],
         },
-        car_api::cos_signing::KeyTime::around(now, 600),
+        car_api::cos_signing::KeyTime::around(cos.now(), 600),
     );
     let mut stream = tokio::net::TcpStream::connect(&cos.host).await.unwrap();
     let raw = format!(
-        "PUT /{KEY} HTTP/1.1\r\nHost: {}\r\nx-cos-security-token: {}\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n",
+        "PUT /{KEY} HTTP/1.1\r\nHost: {}\r\nx-cos-security-token: {}\r\nAuthorization: {auth}\r\n{extra_headers}Connection: close\r\n\r\n{body}",
         cos.host, cos.grant.session_token
     );
     stream.write_all(raw.as_bytes()).await.unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).await.unwrap();
+    answer
+}
+
+#[tokio::test]
+async fn a_put_without_content_length_or_chunking_is_missing_content_length() {
+    let cos = Cos::start().await;
+    let answer = raw_put(&cos, "", "").await;
     assert!(answer.starts_with("HTTP/1.1 411"), "{answer}");
     assert!(
         answer.contains("<Code>MissingContentLength</Code>"),
         "{answer}"
     );
+}
+
+#[tokio::test]
+async fn a_chunked_put_is_stored() {
+    let cos = Cos::start().await;
+    let answer = raw_put(
+        &cos,
+        "Transfer-Encoding: chunked\r\n",
+        "3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // MD5("hello"), a well-known value.
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("etag: \"5d41402abc4b2a76b9719d911017c592\""),
+        "{answer}"
+    );
+    let (_, _, body) = read(cos.req("GET", KEY).send().await).await;
+    assert_eq!(body, "hello");
 }
