@@ -64,6 +64,7 @@ async fn a_wrong_secret_key_or_tampered_request_does_not_match() {
     expect_error(req.send().await, 403, "SignatureDoesNotMatch").await;
 
     assert_eq!(head_status(&cos, KEY).await, 404);
+    assert_eq!(head_status(&cos, "apps/app-1/ver-1/other.zip").await, 404);
 }
 
 #[tokio::test]
