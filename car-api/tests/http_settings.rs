@@ -330,3 +330,34 @@ fn http_settings_never_show_a_proxy_password() {
     assert!(!shown.contains("pr0xy-pa55"), "{shown}");
     assert!(shown.contains("http://***@proxy.example:3128"), "{shown}");
 }
+
+/// The metadata service is link-local: it takes the CA bundle of the settings but never
+/// their proxy.
+#[tokio::test]
+async fn the_metadata_service_uses_the_ca_bundle_but_never_the_proxy() {
+    let body = serde_json::json!({
+        "TmpSecretId": "AKIDcvm", "TmpSecretKey": "cvm-key", "Token": "cvm-token",
+        "ExpiredTime": 4_102_444_800i64, "Expiration": "2100-01-01T00:00:00Z", "Code": "Success"
+    })
+    .to_string();
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (port, pem, count) = tls_stub(answer).await;
+    let (proxy, tunnels) = connect_proxy().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = HttpSettings::default();
+    settings.ca_bundle = Some(CaBundle::load(bundle_file(&dir, &pem)).unwrap());
+    settings.proxy = Some(ProxySettings::new(proxy).unwrap());
+    let creds = car_api::credentials::CvmRoleProvider::new()
+        .with_base_url(format!("https://localhost:{port}"))
+        .with_role_name("car-role")
+        .with_http_settings(settings)
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(creds.secret_id, "AKIDcvm");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert!(tunnels.lock().unwrap().is_empty());
+}
