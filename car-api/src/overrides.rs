@@ -22,7 +22,7 @@ use crate::error::Error;
 /// )?;
 /// # let _ = traced; Ok(()) }
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallOverrides {
     timeout: Option<Duration>,
     max_attempts: Option<u32>,
@@ -56,8 +56,22 @@ impl CallOverrides {
     }
 }
 
+// Header values may carry tokens, so `Debug` shows names only.
+impl std::fmt::Debug for CallOverrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallOverrides")
+            .field("timeout", &self.timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
 /// Checked overrides, as the client applies them.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Overrides {
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_attempts: Option<u32>,
@@ -134,9 +148,35 @@ fn check_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Er
     Ok((parsed, value))
 }
 
+impl std::fmt::Debug for Overrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Overrides")
+            .field("timeout", &self.timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_header_names_but_not_their_values() {
+        let given = CallOverrides::new().header("X-Gateway-Token", "tok-s3cr3t");
+        let checked = Overrides::default().merged(given.clone()).unwrap();
+        for shown in [format!("{given:?}"), format!("{checked:?}")] {
+            assert!(!shown.contains("tok-s3cr3t"), "{shown}");
+            assert!(
+                shown.to_ascii_lowercase().contains("x-gateway-token"),
+                "{shown}"
+            );
+        }
+    }
 
     #[test]
     fn signed_and_framing_headers_are_refused_in_any_case() {

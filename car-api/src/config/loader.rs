@@ -260,7 +260,7 @@ impl ConfigLoader {
         let profile = tccli_profile_name(profile_given.as_deref(), &env);
         let profile_origin = match (&profile_given, self.profile_origin.clone()) {
             (Some(_), Some(o)) => o,
-            (Some(_), None) => Origin::Builder("profile"),
+            (Some(_), None) => Origin::Builder("DefaultChainBuilder::profile"),
             (None, _) if env.get(PROFILE_VAR).is_some() => Origin::Env(PROFILE_VAR),
             (None, _) => Origin::Default,
         };
