@@ -49,6 +49,8 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    // What `http` was built from, for other clients (COS) to be built alike.
+    settings: crate::http::HttpSettings,
     endpoint: Endpoint,
     // Known only for the sites' own hosts; members limited to one site are checked
     // against it.
@@ -322,6 +324,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                settings: settings.clone(),
                 site: config.site(),
                 endpoint: config.endpoint().value().clone(),
                 region: config.region().map(|r| r.value().clone()),
@@ -499,6 +502,13 @@ impl Client {
             inner: self.inner.clone(),
             overrides: Some(Arc::new(base.merged(overrides)?)),
         })
+    }
+
+    /// The HTTP settings (CA bundle, proxy, timeouts) this client was built from, so
+    /// that other clients (COS uploads) can be built alike with
+    /// [`crate::http::HttpSettings::client`].
+    pub fn http_settings(&self) -> &crate::http::HttpSettings {
+        &self.inner.settings
     }
 
     /// The endpoint requests go to.

@@ -361,3 +361,29 @@ async fn the_metadata_service_uses_the_ca_bundle_but_never_the_proxy() {
     assert_eq!(count.load(Ordering::SeqCst), 1);
     assert!(tunnels.lock().unwrap().is_empty());
 }
+
+/// Another client (the COS uploader's) built from a CAR client's settings trusts the
+/// same CA bundle and goes through the same proxy.
+#[tokio::test]
+async fn other_clients_are_built_from_the_car_clients_settings() {
+    let (port, pem, count) = tls_stub(sts_answer()).await;
+    let (proxy, tunnels) = connect_proxy().await;
+    let dir = tempfile::tempdir().unwrap();
+    let car = Client::builder()
+        .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
+        .ca_bundle(bundle_file(&dir, &pem))
+        .https_proxy(proxy)
+        .build()
+        .unwrap();
+    let other = car.http_settings().client().unwrap();
+    let status = other
+        .put(format!("https://localhost:{port}/object"))
+        .body("bytes")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(*tunnels.lock().unwrap(), [format!("localhost:{port}")]);
+}
