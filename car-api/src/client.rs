@@ -7,17 +7,20 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tracing::Instrument;
 
-use crate::config::{Endpoint, HttpSettings, RetryConfig, Site};
+use crate::config::{
+    ConfigError, ConfigLoader, CredentialsSource, Endpoint, Origin, ResolvedConfig, RetryConfig,
+    Setting, Site,
+};
 use crate::credentials::http_client::{read_limited, ReadError};
 use crate::credentials::{self, Credentials, ProvideCredentials};
 use crate::error::{Error, ErrorKind};
 use crate::meta::ActionMeta;
+use crate::overrides::{CallOverrides, Overrides};
 use crate::rate_limit::RateLimiter;
 use crate::retry::{backoff, Failure};
 use crate::signing;
 
-/// Responses larger than this are refused rather than buffered.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+pub use crate::http::DEFAULT_MAX_RESPONSE_BYTES;
 
 /// A request of one action: its parameters, and the response type it yields.
 pub trait Operation: serde::Serialize + DeserializeOwned + Send + Sync + 'static {
@@ -40,10 +43,14 @@ pub trait OperationVisitor {
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    // Set by `with_overrides`: applies to every call made through this handle.
+    overrides: Option<Arc<Overrides>>,
 }
 
 struct Inner {
     http: reqwest::Client,
+    // What `http` was built from, for other clients (COS) to be built alike.
+    settings: crate::http::HttpSettings,
     endpoint: Endpoint,
     // Known only for the sites' own hosts; members limited to one site are checked
     // against it.
@@ -55,6 +62,7 @@ struct Inner {
     limiter: Option<RateLimiter>,
     request_client: Option<String>,
     timeout: Duration,
+    attempt_timeout: Option<Duration>,
     max_response_bytes: usize,
     // For error hints only.
     https_proxy: Option<String>,
@@ -70,7 +78,8 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// Configures a [`Client`].
+/// Configures a [`Client`]. Settings not made here come from the environment and the
+/// tccli profile by the precedence table of [`crate::config`].
 #[derive(Default)]
 pub struct ClientBuilder {
     credentials: Option<Arc<dyn ProvideCredentials>>,
@@ -78,7 +87,13 @@ pub struct ClientBuilder {
     site: Option<Site>,
     endpoint: Option<String>,
     language: Option<String>,
-    http: HttpSettings,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    attempt_timeout: Option<Duration>,
+    https_proxy: Option<String>,
+    ca_bundle: Option<std::path::PathBuf>,
+    proxy_from_env: bool,
+    ca_bundle_from_env: bool,
     retry: RetryConfig,
     rate_limiting: Option<bool>,
     request_client: Option<String>,
@@ -86,25 +101,28 @@ pub struct ClientBuilder {
     profile: Option<String>,
     chain: Option<credentials::DefaultChainBuilder>,
     allow_insecure_http: bool,
+    resolved: Option<ResolvedConfig>,
 }
 
 impl ClientBuilder {
     /// Customises the standard credential chain (home directory, environment, metadata
-    /// service) used when no credentials provider is set.
+    /// service) used when no credentials provider is set; its environment and home
+    /// directory are also where the other settings are read from.
     pub fn default_chain(mut self, chain: credentials::DefaultChainBuilder) -> Self {
         self.chain = Some(chain);
         self
     }
 
-    /// The tccli profile to read credentials, region and `car.endpoint` from when no
-    /// credentials provider is set (default: `TCCLI_PROFILE`, else `default`).
+    /// The tccli profile to read credentials, region, language and `car.endpoint` from
+    /// when no credentials provider is set (default: `TCCLI_PROFILE`, else `default`).
     pub fn profile(mut self, profile: impl Into<String>) -> Self {
         self.profile = Some(profile.into());
         self
     }
 
     /// Where credentials come from; by default the standard chain
-    /// ([`credentials::DefaultChain`]).
+    /// ([`credentials::DefaultChain`]). With a provider of its own, the client reads
+    /// neither the environment nor the profile for its other settings.
     pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
         self.credentials = Some(Arc::new(provider));
         self
@@ -115,7 +133,7 @@ impl ClientBuilder {
         self.credentials_provider(credentials::StaticProvider::new(credentials))
     }
 
-    /// `X-TC-Region`; CAR does not require one.
+    /// The region sent as `X-TC-Region`. CAR's actions do not need one.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into()).filter(|r: &String| !r.is_empty());
         self
@@ -141,25 +159,51 @@ impl ClientBuilder {
 
     /// Time allowed to open a connection (default 5 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.http.connect_timeout = timeout;
+        self.connect_timeout = Some(timeout);
         self
     }
 
-    /// Time allowed for one attempt, from sending to the last response byte (default 60 s).
+    /// The deadline of a whole call: every attempt and the waits between retries
+    /// (default 60 s). When it passes, the call fails with
+    /// [`crate::ErrorKind::Deadline`], saying how many attempts were made.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.http.timeout = timeout;
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Time allowed for one attempt (default: whatever is left of the call's deadline).
+    /// An attempt cut off by it is retried like any other timeout (read-only actions
+    /// only), so a stuck connection need not use up the whole deadline.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
         self
     }
 
     /// Sends HTTPS through this proxy.
     pub fn https_proxy(mut self, url: impl Into<String>) -> Self {
-        self.http.https_proxy = Some(url.into());
+        self.https_proxy = Some(url.into());
+        self
+    }
+
+    /// Without an explicit [`ClientBuilder::https_proxy`], sends HTTPS through the proxy
+    /// in `HTTPS_PROXY`/`https_proxy`, except to the hosts in `NO_PROXY`/`no_proxy`.
+    /// Off by default, so a library's traffic never depends on variables its program did
+    /// not choose to honour; the `car` command line turns it on, as tccli honours them.
+    pub fn proxy_from_env(mut self, on: bool) -> Self {
+        self.proxy_from_env = on;
         self
     }
 
     /// Trusts the certificates in this PEM file as well as the built-in roots.
     pub fn ca_bundle(mut self, path: impl Into<std::path::PathBuf>) -> Self {
-        self.http.ca_bundle = Some(path.into());
+        self.ca_bundle = Some(path.into());
+        self
+    }
+
+    /// Without an explicit [`ClientBuilder::ca_bundle`], trusts the PEM file that
+    /// `SSL_CERT_FILE` names. Off by default.
+    pub fn ca_bundle_from_env(mut self, on: bool) -> Self {
+        self.ca_bundle_from_env = on;
         self
     }
 
@@ -195,80 +239,70 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the settings and builds the client.
+    /// Uses settings already resolved by a [`ConfigLoader`] (as the `car` command line
+    /// does, which also needs the output format) instead of this builder's own
+    /// credentials, endpoint, region, language, proxy, CA bundle and timeouts.
+    pub fn resolved(mut self, config: ResolvedConfig) -> Self {
+        self.resolved = Some(config);
+        self
+    }
+
+    /// The builder's settings as a [`ConfigLoader`], each named by its method.
+    fn loader(&mut self) -> ConfigLoader {
+        let b = |name| Origin::Builder(name);
+        let mut l = ConfigLoader::with_chain(self.chain.take().unwrap_or_default())
+            .proxy_from_env(self.proxy_from_env)
+            .ca_bundle_from_env(self.ca_bundle_from_env)
+            .allow_insecure_http(self.allow_insecure_http);
+        if let Some(p) = self.profile.take() {
+            l = l.profile(p, b("ClientBuilder::profile"));
+        }
+        if let Some(c) = self.credentials.take() {
+            l = l.credentials_source(
+                CredentialsSource::Provider(c),
+                b("ClientBuilder::credentials_provider"),
+            );
+        }
+        if let Some(v) = self.region.take() {
+            l = l.region(v, b("ClientBuilder::region"));
+        }
+        if let Some(v) = self.endpoint.take() {
+            l = l.endpoint(v, b("ClientBuilder::endpoint"));
+        }
+        if let Some(v) = self.site {
+            l = l.site(v, b("ClientBuilder::site"));
+        }
+        if let Some(v) = self.language.take() {
+            l = l.language(v, b("ClientBuilder::language"));
+        }
+        if let Some(v) = self.https_proxy.take() {
+            l = l.https_proxy(v, b("ClientBuilder::https_proxy"));
+        }
+        if let Some(v) = self.ca_bundle.take() {
+            l = l.ca_bundle(v, b("ClientBuilder::ca_bundle"));
+        }
+        if let Some(v) = self.connect_timeout {
+            l = l.connect_timeout(v, b("ClientBuilder::connect_timeout"));
+        }
+        if let Some(v) = self.timeout {
+            l = l.timeout(v, b("ClientBuilder::timeout"));
+        }
+        if let Some(v) = self.max_response_bytes {
+            l = l.max_response_bytes(v);
+        }
+        l
+    }
+
+    /// Checks the settings and builds the client. Nothing is sent.
     ///
     /// Without an explicit credentials provider, the standard chain is used, and the
-    /// region and endpoint not set here come from the environment and the tccli profile,
-    /// as tccli itself would pick them.
+    /// settings not made here come from the environment and the tccli profile, as tccli
+    /// itself would pick them (see [`crate::config`]).
     pub fn build(mut self) -> Result<Client, Error> {
-        let mut profile_endpoint = None;
-        if self.credentials.is_none() {
-            let mut chain = self.chain.take().unwrap_or_default();
-            if self.allow_insecure_http {
-                chain = chain.allow_insecure_http(true);
-            }
-            if let Some(p) = &self.profile {
-                chain = chain.profile(p.clone());
-            }
-            let chain = chain.build();
-            if self.region.is_none() {
-                self.region = chain.region()?;
-            }
-            // An explicit site beats the profile: tccli writes `car.endpoint` into every
-            // profile, so letting it win would make the site setting useless there.
-            if self.endpoint.is_none() && self.site.is_none() {
-                profile_endpoint = match chain.tccli_config()? {
-                    Some(config) => match config.car_endpoint() {
-                        Some(e) => {
-                            let in_file = |why: String| {
-                                Error::config(format!(
-                                    "{}: car.endpoint: {why}",
-                                    config.path().display()
-                                ))
-                            };
-                            let endpoint = Endpoint::parse(e).map_err(|err| {
-                                in_file(
-                                    err.message()
-                                        .trim_start_matches("parameter endpoint: ")
-                                        .to_string(),
-                                )
-                            })?;
-                            endpoint
-                                .check_transport(self.allow_insecure_http)
-                                .map_err(in_file)?;
-                            Some(endpoint)
-                        }
-                        None => None,
-                    },
-                    None => None,
-                };
-            }
-            self.credentials = Some(Arc::new(chain));
-        }
-        let endpoint = match (&self.endpoint, self.site, profile_endpoint) {
-            (Some(e), _, _) => {
-                let endpoint = Endpoint::parse(e)?;
-                endpoint
-                    .check_transport(self.allow_insecure_http)
-                    .map_err(|why| Error::config(format!("endpoint: {why}")))?;
-                endpoint
-            }
-            (None, Some(site), _) => Endpoint::parse(site.host())?,
-            (None, None, Some(e)) => e,
-            (None, None, None) => Endpoint::parse(Site::default().host())?,
+        let config = match self.resolved.take() {
+            Some(c) => c,
+            None => self.loader().resolve()?,
         };
-        if let Some(region) = &self.region {
-            credentials::check_plain_value(region)
-                .map_err(|why| Error::config(format!("region given explicitly: {why}")))?;
-        }
-        if let Some(lang) = &self.language {
-            if lang != "en-US" && lang != "zh-CN" {
-                return Err(Error::invalid_request(
-                    Some("language"),
-                    format!("expected `en-US` or `zh-CN`, got `{lang}`"),
-                ));
-            }
-        }
         if let Some(tag) = &self.request_client {
             if tag.len() > 128 || !tag.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
                 return Err(Error::invalid_request(
@@ -277,36 +311,34 @@ impl ClientBuilder {
                 ));
             }
         }
-        if self.http.timeout.is_zero() || self.http.connect_timeout.is_zero() {
-            return Err(Error::invalid_request(
-                Some("timeout"),
-                "expected a duration above zero",
-            ));
+        if self.attempt_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(ConfigError::malformed(
+                Setting::Timeout,
+                Origin::Builder("ClientBuilder::attempt_timeout"),
+                "expected a duration above zero, got 0 s",
+            )
+            .into());
         }
-        let http = self.http.build_client()?;
-        let credentials = self
-            .credentials
-            .ok_or_else(|| Error::config("no credentials provider"))?;
-        let site = [Site::Intl, Site::China]
-            .into_iter()
-            .find(|s| endpoint.host().eq_ignore_ascii_case(s.host()));
+        let settings = config.http();
+        let http = settings.client()?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                site,
-                endpoint,
-                region: self.region,
-                language: self.language,
-                credentials,
+                settings: settings.clone(),
+                site: config.site(),
+                endpoint: config.endpoint().value().clone(),
+                region: config.region().map(|r| r.value().clone()),
+                language: config.language().map(|l| l.value().clone()),
+                credentials: config.credentials().clone(),
                 retry: self.retry,
                 limiter: self.rate_limiting.unwrap_or(true).then(RateLimiter::new),
                 request_client: self.request_client,
-                timeout: self.http.timeout,
-                https_proxy: self.http.https_proxy.clone(),
-                max_response_bytes: self
-                    .max_response_bytes
-                    .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                timeout: settings.timeout,
+                attempt_timeout: self.attempt_timeout,
+                https_proxy: settings.proxy.as_ref().map(|p| p.url().to_owned()),
+                max_response_bytes: settings.max_response_bytes,
             }),
+            overrides: None,
         })
     }
 }
@@ -461,6 +493,24 @@ impl Client {
         ClientBuilder::default()
     }
 
+    /// A handle to the same client (same connections, credentials and rate limits)
+    /// whose calls use these overrides: a timeout, a number of attempts, extra headers.
+    /// Overrides add up: on a handle that has some, later values win.
+    pub fn with_overrides(&self, overrides: CallOverrides) -> Result<Client, Error> {
+        let base = self.overrides.as_deref().cloned().unwrap_or_default();
+        Ok(Client {
+            inner: self.inner.clone(),
+            overrides: Some(Arc::new(base.merged(overrides)?)),
+        })
+    }
+
+    /// The HTTP settings (CA bundle, proxy, timeouts) this client was built from, so
+    /// that other clients (COS uploads) can be built alike with
+    /// [`crate::http::HttpSettings::client`].
+    pub fn http_settings(&self) -> &crate::http::HttpSettings {
+        &self.inner.settings
+    }
+
     /// The endpoint requests go to.
     pub fn endpoint(&self) -> &Endpoint {
         &self.inner.endpoint
@@ -569,51 +619,60 @@ impl Client {
 
     /// The retry loop shared by typed and JSON calls; returns the raw 200 body.
     async fn call_raw(&self, action: &'static ActionMeta, body: Vec<u8>) -> Result<Vec<u8>, Error> {
-        let started = Instant::now();
+        let overrides = self.overrides.as_deref();
         let retry = &self.inner.retry;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let span = tracing::info_span!(
-                "car.call",
-                action = action.name,
-                attempt,
-                request_id = tracing::field::Empty,
-                latency_ms = tracing::field::Empty,
-                outcome = tracing::field::Empty,
-            );
-            let t0 = Instant::now();
-            let (result, failure) = self
-                .attempt(action, body.clone())
-                .instrument(span.clone())
-                .await;
-            span.record("latency_ms", t0.elapsed().as_millis() as u64);
-            let err = match result {
-                Ok(raw) => {
-                    span.record("outcome", "ok");
-                    if let Ok(probe) = probe_request_id(&raw) {
-                        span.record("request_id", probe.as_str());
+        let plan = crate::retry::Plan {
+            retry,
+            max_attempts: overrides
+                .and_then(|o| o.max_attempts)
+                .unwrap_or(retry.max_attempts),
+            deadline: overrides
+                .and_then(|o| o.timeout)
+                .unwrap_or(self.inner.timeout),
+            retry_safe: action.retry_safe,
+        };
+        crate::retry::run(
+            plan,
+            |n| backoff(retry, n),
+            |attempt, deadline| {
+                let body = body.clone();
+                async move {
+                    let span = tracing::info_span!(
+                        "car.call",
+                        action = action.name,
+                        attempt,
+                        request_id = tracing::field::Empty,
+                        latency_ms = tracing::field::Empty,
+                        outcome = tracing::field::Empty,
+                    );
+                    let t0 = Instant::now();
+                    let (result, failure) = self
+                        .attempt(action, body, deadline)
+                        .instrument(span.clone())
+                        .await;
+                    span.record("latency_ms", t0.elapsed().as_millis() as u64);
+                    match &result {
+                        Ok(raw) => {
+                            span.record("outcome", "ok");
+                            if let Ok(probe) = probe_request_id(raw) {
+                                span.record("request_id", probe.as_str());
+                            }
+                            tracing::debug!(parent: &span, "call succeeded");
+                        }
+                        Err(err) => {
+                            if let Some(id) = err.request_id() {
+                                span.record("request_id", id);
+                            }
+                            span.record("outcome", err.code());
+                            tracing::debug!(parent: &span, code = err.code(), "attempt failed");
+                        }
                     }
-                    tracing::debug!(parent: &span, "call succeeded");
-                    return Ok(raw);
+                    (result, failure)
                 }
-                Err(e) => e,
-            };
-            if let Some(id) = err.request_id() {
-                span.record("request_id", id);
-            }
-            span.record("outcome", err.code());
-            let may_retry = failure.retryable(action.retry_safe)
-                && attempt < retry.max_attempts
-                && started.elapsed() < retry.max_elapsed;
-            if !may_retry {
-                tracing::debug!(parent: &span, code = err.code(), "call failed");
-                return Err(err.with_action(action.name));
-            }
-            let wait = backoff(retry, attempt);
-            tracing::info!(parent: &span, code = err.code(), wait_ms = wait.as_millis() as u64, "retrying");
-            tokio::time::sleep(wait).await;
-        }
+            },
+        )
+        .await
+        .map_err(|e| e.with_action(action.name))
     }
 
     /// One attempt: throttle, sign, send, read, classify.
@@ -621,6 +680,7 @@ impl Client {
         &self,
         action: &'static ActionMeta,
         body: Vec<u8>,
+        deadline: tokio::time::Instant,
     ) -> (Result<Vec<u8>, Error>, Failure) {
         if let Some(l) = &self.inner.limiter {
             l.acquire(action.name, action.rate_limit).await;
@@ -633,7 +693,14 @@ impl Client {
             Ok(s) => s,
             Err(e) => return (Err(e), Failure::Final),
         };
-        match self.transmit(signed).await {
+        // The transport's timer: the attempt's own limit, or the time left before the
+        // deadline, whichever is shorter.
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let limit = match self.inner.attempt_timeout {
+            Some(t) if t < left => t,
+            _ => left,
+        };
+        match self.transmit(signed, limit).await {
             Attempt::Failed { error, failure } => (Err(error), failure),
             Attempt::Answer { status, body } => classify_answer(status, body),
             Attempt::Redirect { status, location } => (
@@ -647,14 +714,19 @@ impl Client {
         }
     }
 
-    async fn transmit(&self, req: SignedRequest) -> Attempt {
-        let mut rb = self.inner.http.post(&req.url);
+    async fn transmit(&self, req: SignedRequest, limit: Duration) -> Attempt {
+        let mut rb = self.inner.http.post(&req.url).timeout(limit);
         for (k, v) in &req.headers {
             rb = rb.header(*k, v);
         }
+        if let Some(o) = &self.overrides {
+            for (k, v) in &o.headers {
+                rb = rb.header(k.clone(), v.clone());
+            }
+        }
         let resp = match rb.body(req.body).send().await {
             Ok(r) => r,
-            Err(e) => return self.send_failure(e),
+            Err(e) => return self.send_failure(e, limit),
         };
         let status = resp.status().as_u16();
         if resp.status().is_redirection() {
@@ -676,7 +748,7 @@ impl Client {
                 }),
                 failure: Failure::Final,
             },
-            Err(ReadError::Http(e)) => self.send_failure(e),
+            Err(ReadError::Http(e)) => self.send_failure(e, limit),
         }
     }
 }
@@ -742,12 +814,10 @@ fn check_site(action: &ActionMeta, body: &serde_json::Value, site: Site) -> Resu
 }
 
 impl Client {
-    fn send_failure(&self, e: reqwest::Error) -> Attempt {
+    fn send_failure(&self, e: reqwest::Error, limit: Duration) -> Attempt {
         if e.is_timeout() {
             return Attempt::Failed {
-                error: Error::new(ErrorKind::Timeout {
-                    after: self.inner.timeout,
-                }),
+                error: Error::new(ErrorKind::Timeout { after: limit }),
                 failure: Failure::MaybeSent,
             };
         }

@@ -33,10 +33,23 @@ pub enum ErrorKind {
         /// The underlying error, if any.
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
-    /// No answer within the configured time.
+    /// One attempt got no answer within the attempt time limit
+    /// ([`crate::ClientBuilder::attempt_timeout`]), and it was not retried.
     Timeout {
         /// The time allowed.
         after: Duration,
+    },
+    /// The call's deadline passed: an attempt was cut off by it, or no retry could start
+    /// in the time left.
+    Deadline {
+        /// The deadline of the whole call, retries and the waits between them included.
+        after: Duration,
+        /// Attempts started, the first included.
+        attempts: u32,
+        /// Time spent from the first attempt to giving up.
+        elapsed: Duration,
+        /// Why the last attempt failed, when it failed before the deadline.
+        last_error: Option<Box<Error>>,
     },
     /// The server answered, but not with a well-formed API response.
     InvalidResponse {
@@ -60,6 +73,9 @@ pub enum ErrorKind {
     Config {
         /// What is wrong.
         message: String,
+        /// The setting at fault, where its value came from, and whether it is malformed,
+        /// when one setting is at fault.
+        problem: Option<Box<crate::config::ConfigError>>,
     },
 }
 
@@ -106,6 +122,7 @@ impl Error {
     pub(crate) fn config(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Config {
             message: message.into(),
+            problem: None,
         })
     }
 
@@ -119,7 +136,7 @@ impl Error {
         match &self.kind {
             ErrorKind::Api { code, .. } => code.code(),
             ErrorKind::Transport { .. } => "ClientNetworkError",
-            ErrorKind::Timeout { .. } => "ClientTimeout",
+            ErrorKind::Timeout { .. } | ErrorKind::Deadline { .. } => "ClientTimeout",
             ErrorKind::InvalidResponse { .. } => "ClientInvalidResponse",
             ErrorKind::Credentials(_) => "ClientCredentialsError",
             ErrorKind::InvalidRequest { .. } => "ClientParamsError",
@@ -142,6 +159,30 @@ impl Error {
             ErrorKind::Transport { message, .. } => message.clone(),
             ErrorKind::Timeout { after } => {
                 format!("no answer within {:.1} s", after.as_secs_f64())
+            }
+            ErrorKind::Deadline {
+                after,
+                attempts,
+                elapsed,
+                last_error,
+            } => {
+                let tries = if *attempts == 1 {
+                    "attempt"
+                } else {
+                    "attempts"
+                };
+                let spent = format!(
+                    "gave up after {attempts} {tries} in {:.1} s",
+                    elapsed.as_secs_f64()
+                );
+                match last_error {
+                    None => format!("{spent}: deadline {} s reached", seconds(*after)),
+                    Some(last) => format!(
+                        "{spent}: the next attempt could not start before the {} s deadline; \
+                         last error: {last}",
+                        seconds(*after)
+                    ),
+                }
             }
             ErrorKind::InvalidResponse {
                 status,
@@ -166,13 +207,23 @@ impl Error {
                 parameter: None,
                 message,
             } => message.clone(),
-            ErrorKind::Config { message } => message.clone(),
+            ErrorKind::Config { message, .. } => message.clone(),
         }
     }
 
     /// The server's RequestId, when it answered.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
+    }
+
+    /// The configuration problem, when this is a configuration error about one setting.
+    pub fn config_problem(&self) -> Option<&crate::config::ConfigError> {
+        match &self.kind {
+            ErrorKind::Config {
+                problem: Some(p), ..
+            } => Some(p),
+            _ => None,
+        }
     }
 
     /// The action the call was for.
@@ -183,6 +234,15 @@ impl Error {
     /// True when the API said the caller is sending too fast.
     pub fn is_throttling(&self) -> bool {
         matches!(&self.kind, ErrorKind::Api { code, .. } if code.code().starts_with("RequestLimitExceeded"))
+    }
+}
+
+/// Whole seconds without a fraction, otherwise one decimal: `10`, `0.3`.
+fn seconds(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        d.as_secs().to_string()
+    } else {
+        format!("{:.1}", d.as_secs_f64())
     }
 }
 
@@ -208,6 +268,13 @@ impl std::error::Error for Error {
                 source: Some(s), ..
             } => Some(s.as_ref()),
             ErrorKind::Credentials(e) => Some(e.as_ref()),
+            ErrorKind::Deadline {
+                last_error: Some(e),
+                ..
+            } => Some(e.as_ref()),
+            ErrorKind::Config {
+                problem: Some(p), ..
+            } => Some(p.as_ref()),
             _ => None,
         }
     }

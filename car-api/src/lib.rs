@@ -49,6 +49,7 @@
 pub mod config;
 pub mod cos_signing;
 pub mod credentials;
+pub mod http;
 pub mod meta;
 pub mod paginate;
 pub mod params;
@@ -59,6 +60,7 @@ pub mod waiter;
 
 mod client;
 mod error;
+mod overrides;
 mod rate_limit;
 mod retry;
 #[cfg(feature = "test-server")]
@@ -69,8 +71,9 @@ pub use client::{
     decode_response, Client, ClientBuilder, Operation, OperationVisitor, SignedRequest,
     DEFAULT_MAX_RESPONSE_BYTES,
 };
-pub use config::{Endpoint, RetryConfig, Site};
+pub use config::{ConfigError, ConfigLoader, Endpoint, ResolvedConfig, RetryConfig, Site};
 pub use error::{Error, ErrorKind};
+pub use overrides::CallOverrides;
 
 // The workspace's spec first (edits take effect at once), then the copy packaged with
 // the crate, which `cargo xtask codegen --check` keeps identical.

@@ -1,10 +1,13 @@
 //! Which failures are retried, and how long to wait between attempts.
 
+use std::future::Future;
 use std::time::Duration;
 
 use rand::Rng;
+use tokio::time::Instant;
 
 use crate::config::RetryConfig;
+use crate::error::{Error, ErrorKind};
 
 /// How an attempt failed, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +29,80 @@ impl Failure {
             Failure::MaybeSent => retry_safe,
             Failure::Final => false,
         }
+    }
+}
+
+/// How one call may be retried.
+pub(crate) struct Plan<'a> {
+    pub(crate) retry: &'a RetryConfig,
+    /// Attempts in all; may differ from `retry.max_attempts` for one call.
+    pub(crate) max_attempts: u32,
+    /// The whole call's deadline, counted from the first attempt.
+    pub(crate) deadline: Duration,
+    /// Whether a failure after the request may have been sent can be retried.
+    pub(crate) retry_safe: bool,
+}
+
+/// Runs `attempt` (given its number and the call's deadline) until it succeeds, fails
+/// for good, runs out of attempts, or the deadline leaves no room. `wait` gives the
+/// back-off after each failed attempt. Every timer is tokio's, so tests run it on
+/// paused time.
+pub(crate) async fn run<T, F, Fut>(
+    plan: Plan<'_>,
+    mut wait: impl FnMut(u32) -> Duration,
+    mut attempt: F,
+) -> Result<T, Error>
+where
+    F: FnMut(u32, Instant) -> Fut,
+    Fut: Future<Output = (Result<T, Error>, Failure)>,
+{
+    let started = Instant::now();
+    // A deadline beyond what the clock can hold is no deadline.
+    let deadline = started
+        .checked_add(plan.deadline)
+        .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86_400));
+    let gave_up = |attempts: u32, last: Option<Error>| {
+        Error::new(ErrorKind::Deadline {
+            after: plan.deadline,
+            attempts,
+            elapsed: started.elapsed(),
+            last_error: last.map(Box::new),
+        })
+    };
+    let mut n = 0u32;
+    loop {
+        n += 1;
+        let (result, failure) = match tokio::time::timeout_at(deadline, attempt(n, deadline)).await
+        {
+            Ok(outcome) => outcome,
+            Err(_) => return Err(gave_up(n, None)),
+        };
+        let err = match result {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        // The transport's own timer is set to the time left, so its timeout at the
+        // deadline is the deadline.
+        if matches!(err.kind(), ErrorKind::Timeout { .. }) && Instant::now() >= deadline {
+            return Err(gave_up(n, None));
+        }
+        let may_retry = failure.retryable(plan.retry_safe)
+            && n < plan.max_attempts
+            && started.elapsed() < plan.retry.max_elapsed;
+        if !may_retry {
+            return Err(err);
+        }
+        let pause = wait(n);
+        if Instant::now() + pause >= deadline {
+            return Err(gave_up(n, Some(err)));
+        }
+        tracing::info!(
+            code = err.code(),
+            attempt = n,
+            wait_ms = pause.as_millis() as u64,
+            "retrying"
+        );
+        tokio::time::sleep(pause).await;
     }
 }
 
@@ -54,6 +131,123 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
+
+    fn plan(cfg: &RetryConfig, max_attempts: u32, deadline_secs: u64) -> Plan<'_> {
+        Plan {
+            retry: cfg,
+            max_attempts,
+            deadline: Duration::from_secs(deadline_secs),
+            retry_safe: true,
+        }
+    }
+
+    fn throttled() -> (Result<(), Error>, Failure) {
+        (
+            Err(Error::api("RequestLimitExceeded", "slow down", None)),
+            Failure::Throttled,
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_attempt_running_into_the_deadline_is_cut_off_there() {
+        // Attempts of 3 s with 1 s between them against a 10 s deadline: they start at
+        // 0, 4 and 8 s, and the third is cut off at 10 s.
+        let cfg = RetryConfig::default();
+        let mut starts = Vec::new();
+        let err = run(
+            plan(&cfg, 10, 10),
+            |_| Duration::from_secs(1),
+            |n, _| {
+                starts.push((n, Instant::now()));
+                async {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    throttled()
+                }
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(starts.len(), 3);
+        assert_eq!(err.code(), "ClientTimeout");
+        assert_eq!(
+            err.message(),
+            "gave up after 3 attempts in 10.0 s: deadline 10 s reached"
+        );
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::Deadline {
+                attempts: 3,
+                last_error: None,
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_retry_starts_when_its_back_off_would_pass_the_deadline() {
+        // Instant failures, 4 s back-off, 10 s deadline: attempts at 0, 4 and 8 s; the
+        // next would start at 12 s, so the call gives up at 8 s with the last error.
+        let cfg = RetryConfig::default();
+        let err = run(
+            plan(&cfg, 10, 10),
+            |_| Duration::from_secs(4),
+            |_, _| async { throttled() },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "gave up after 3 attempts in 8.0 s: the next attempt could not start before \
+             the 10 s deadline; last error: RequestLimitExceeded: slow down"
+        );
+        match err.kind() {
+            ErrorKind::Deadline {
+                last_error: Some(last),
+                elapsed,
+                ..
+            } => {
+                assert!(last.is_throttling());
+                assert_eq!(*elapsed, Duration::from_secs(8));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_attempt_bound_still_ends_a_call_with_its_own_error() {
+        let cfg = RetryConfig::default();
+        let mut count = 0;
+        let err = run(
+            plan(&cfg, 2, 60),
+            |_| Duration::from_secs(1),
+            |_, _| {
+                count += 1;
+                async { throttled() }
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(count, 2);
+        assert!(err.is_throttling(), "{err}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_that_succeeds_in_time_returns_its_value() {
+        let cfg = RetryConfig::default();
+        let got = run(
+            plan(&cfg, 4, 10),
+            |_| Duration::from_secs(2),
+            |n, _| async move {
+                if n < 3 {
+                    throttled()
+                } else {
+                    (Ok(()), Failure::Final)
+                }
+            },
+        )
+        .await;
+        assert!(got.is_ok());
+    }
 
     #[test]
     fn classes() {

@@ -202,3 +202,187 @@ fn an_unusable_proxy_url_is_not_echoed_with_its_password() {
         assert!(shown.contains("***@"), "{shown}");
     }
 }
+
+fn write_configure(home: &std::path::Path, value: serde_json::Value) -> std::path::PathBuf {
+    let dir = home.join(".tccli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("default.configure");
+    std::fs::write(&path, value.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn the_resolver_applies_one_precedence_table_and_says_where_each_value_came_from() {
+    use car_api::config::{ConfigLoader, Origin, OutputFormat};
+    let home = tempfile::tempdir().unwrap();
+    let file = write_configure(
+        home.path(),
+        serde_json::json!({
+            "_sys_param": {"region": "ap-tokyo", "output": "table", "language": "zh-CN"},
+            "car": {"endpoint": "gw.example:8443"}
+        }),
+    );
+    let loader = || {
+        ConfigLoader::with_chain(isolated_chain(
+            home.path(),
+            &[("TENCENTCLOUD_REGION", "ap-seoul")],
+        ))
+    };
+
+    // Nothing explicit: environment over profile, profile over default.
+    let c = loader().resolve().unwrap();
+    assert_eq!(c.region().unwrap().value(), "ap-seoul");
+    assert_eq!(
+        c.region().unwrap().origin(),
+        &Origin::Env("TENCENTCLOUD_REGION")
+    );
+    assert_eq!(c.endpoint().value().url(), "https://gw.example:8443/");
+    assert_eq!(c.endpoint().origin(), &Origin::Profile(file.clone()));
+    assert_eq!(*c.output().value(), OutputFormat::Table);
+    assert_eq!(c.language().unwrap().value(), "zh-CN");
+    assert_eq!(c.profile().value(), "default");
+    assert_eq!(c.http().timeout, std::time::Duration::from_secs(60));
+
+    // Explicit beats both; an explicit site beats the profile's endpoint.
+    let c = loader()
+        .region("ap-bangkok", Origin::Flag("--region"))
+        .site(Site::China, Origin::Flag("--site"))
+        .output("text", Origin::Flag("--output"))
+        .language("en-US", Origin::Flag("--language"))
+        .timeout(std::time::Duration::from_secs(9), Origin::Flag("--timeout"))
+        .resolve()
+        .unwrap();
+    assert_eq!(c.region().unwrap().value(), "ap-bangkok");
+    assert_eq!(c.endpoint().value().host(), "car.tencentcloudapi.com");
+    assert_eq!(c.endpoint().origin(), &Origin::Flag("--site"));
+    assert_eq!(*c.output().value(), OutputFormat::Text);
+    assert_eq!(c.language().unwrap().value(), "en-US");
+    assert_eq!(c.http().timeout, std::time::Duration::from_secs(9));
+    assert_eq!(
+        c.origin_of(car_api::config::Setting::Timeout),
+        Origin::Flag("--timeout")
+    );
+
+    // An explicit profile skips the environment's region, as tccli does.
+    let c = loader()
+        .profile("default", Origin::Flag("--profile"))
+        .resolve()
+        .unwrap();
+    assert_eq!(c.region().unwrap().value(), "ap-tokyo");
+}
+
+#[tokio::test]
+async fn the_profile_language_reaches_the_server_through_the_library_too() {
+    let server = TestServer::start().unwrap();
+    let home = home_with_profile(&server.endpoint(), "ap-tokyo");
+    write_configure(
+        home.path(),
+        serde_json::json!({"_sys_param": {"language": "zh-CN"}, "car": {"endpoint": server.endpoint()}}),
+    );
+    let client = Client::builder()
+        .default_chain(isolated_chain(home.path(), &[]))
+        .build()
+        .unwrap();
+    client
+        .describe_concurrent_count(DescribeConcurrentCountRequest::new())
+        .await
+        .unwrap();
+    assert_eq!(server.requests()[0].header("x-tc-language"), Some("zh-CN"));
+}
+
+#[test]
+fn configuration_errors_name_the_setting_its_origin_and_what_was_expected() {
+    use car_api::config::{ConfigLoader, Origin, Setting};
+    use car_api::ErrorKind;
+    let home = tempfile::tempdir().unwrap();
+    let file = write_configure(
+        home.path(),
+        serde_json::json!({"_sys_param": {"language": "fr-FR", "output": "yaml"}}),
+    );
+    let loader = || ConfigLoader::with_chain(isolated_chain(home.path(), &[]));
+
+    let err = loader()
+        .output("json", Origin::Flag("--output"))
+        .resolve()
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Config { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "ClientConfigError: {}: language: expected en-US or zh-CN, got \"fr-FR\"",
+            file.display()
+        )
+    );
+    let p = err.config_problem().unwrap();
+    assert_eq!(p.setting(), Setting::Language);
+    assert_eq!(p.origin(), &Origin::Profile(file.clone()));
+
+    let err = loader()
+        .language("en-US", Origin::Flag("--language"))
+        .resolve()
+        .unwrap_err();
+    assert_eq!(
+        err.message(),
+        format!(
+            "{}: output: expected json, table or text, got \"yaml\"",
+            file.display()
+        )
+    );
+
+    let ok = || {
+        loader()
+            .language("en-US", Origin::Flag("--language"))
+            .output("json", Origin::Flag("--output"))
+    };
+    let cases: Vec<(ConfigLoader, Setting, &str)> =
+        vec![
+        (
+            ok().endpoint("ftp://gw", Origin::Flag("--endpoint")),
+            Setting::Endpoint,
+            "--endpoint: expected an http:// or https:// URL or a host name, got `ftp://gw`",
+        ),
+        (
+            ok().timeout(std::time::Duration::ZERO, Origin::Builder("ClientBuilder::timeout")),
+            Setting::Timeout,
+            "timeout (given to ClientBuilder::timeout): expected a duration above zero, got 0 s",
+        ),
+        (
+            ok().connect_timeout(std::time::Duration::ZERO, Origin::Flag("--timeout")),
+            Setting::ConnectTimeout,
+            "--timeout: expected a duration above zero, got 0 s",
+        ),
+        (
+            ok().endpoint("http://gw.example", Origin::Flag("--endpoint")),
+            Setting::Endpoint,
+            "--endpoint: `http://gw.example/` is plain http://",
+        ),
+        (
+            ok().ca_bundle(home.path().join("none.pem"), Origin::Flag("--ca-bundle")),
+            Setting::CaBundle,
+            "--ca-bundle: expected a readable CA bundle (PEM file), got ",
+        ),
+    ];
+    for (loader, setting, start) in cases {
+        let err = loader.resolve().unwrap_err();
+        assert_eq!(err.code(), "ClientConfigError", "{err}");
+        assert!(err.message().starts_with(start), "{err}");
+        assert_eq!(err.config_problem().unwrap().setting(), setting);
+    }
+
+    // A proxy from the environment is named by its variable, password hidden.
+    let err = ConfigLoader::with_chain(isolated_chain(
+        home.path(),
+        &[("HTTPS_PROXY", "http://bob:pa55w0rd@bad host:1")],
+    ))
+    .language("en-US", Origin::Flag("--language"))
+    .output("json", Origin::Flag("--output"))
+    .proxy_from_env(true)
+    .resolve()
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("environment variable HTTPS_PROXY (proxy): expected a proxy URL"),
+        "{text}"
+    );
+    assert!(!text.contains("pa55w0rd"), "{text}");
+}

@@ -36,14 +36,16 @@ fn client(server: &TestServer) -> Client {
         .unwrap()
 }
 
-/// A request that must time out waits on a reply held far longer than this; one that
-/// must not has seconds to spare on loopback.
+/// A request that must time out waits on a reply held far longer than its attempt's
+/// 3 s; one that must not has seconds to spare on loopback, and the call's deadline
+/// leaves room for a retry.
 fn timing_out_client(server: &TestServer) -> Client {
     car_api::Client::builder()
         .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
         .endpoint(server.endpoint())
         .retry(retry(3))
-        .timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(60))
+        .attempt_timeout(Duration::from_secs(3))
         .build()
         .unwrap()
 }
@@ -256,6 +258,37 @@ async fn a_timeout_on_a_create_action_is_final() {
     assert!(
         matches!(err.kind(), ErrorKind::Timeout { after } if *after == Duration::from_secs(3)),
         "{err:?}"
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn the_call_timeout_is_a_deadline_that_names_attempts_and_time_spent() {
+    let server = TestServer::start().unwrap();
+    server.push_reply(never());
+    let c = car_api::Client::builder()
+        .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
+        .endpoint(server.endpoint())
+        .retry(retry(3))
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    // Read-only, so retries would be allowed: only the deadline stops the call.
+    let err = c.describe_application_list(list()).await.unwrap_err();
+    assert_eq!(err.code(), "ClientTimeout");
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::Deadline { after, attempts: 1, last_error: None, .. }
+                if *after == Duration::from_millis(500)
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with("ClientTimeout: gave up after 1 attempt in ")
+            && text.ends_with(": deadline 0.5 s reached"),
+        "{text}"
     );
     assert_eq!(server.requests().len(), 1);
 }

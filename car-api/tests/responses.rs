@@ -259,10 +259,11 @@ fn whitespace_in_the_region_names_where_it_came_from() {
         .default_chain(chain(&[("TENCENTCLOUD_REGION", "ap-guangzhou ")]))
         .build()
         .unwrap_err();
-    assert_eq!(err.code(), "ClientCredentialsError", "{err}");
+    assert_eq!(err.code(), "ClientConfigError", "{err}");
     assert_eq!(
         err.message(),
-        "environment: TENCENTCLOUD_REGION contains a space at character 13 of 13"
+        "environment variable TENCENTCLOUD_REGION (region): expected a region such as \
+         ap-singapore, but the value contains a space at character 13 of 13"
     );
 
     let dir = home.path().join(".tccli");
@@ -279,7 +280,8 @@ fn whitespace_in_the_region_names_where_it_came_from() {
     assert_eq!(
         err.message(),
         format!(
-            "tccli config file {}: region contains a tab at character 4 of 5",
+            "{}: region: expected a region such as ap-singapore, but the value contains a \
+             tab at character 4 of 5",
             dir.join("default.configure").display()
         )
     );
@@ -292,6 +294,7 @@ fn whitespace_in_the_region_names_where_it_came_from() {
     assert_eq!(err.code(), "ClientConfigError", "{err}");
     assert_eq!(
         err.message(),
-        "region given explicitly: contains a line break at character 5 of 5"
+        "region (given to ClientBuilder::region): expected a region such as ap-singapore, \
+         but the value contains a line break at character 5 of 5"
     );
 }

@@ -4,12 +4,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use car_api::credentials::{
-    tccli_profile_name, Credentials, CredentialsError, CvmRoleProvider, DefaultChain,
-    DefaultChainBuilder, Env, StsAssumeRoleProvider, TccliConfig, METADATA_ENDPOINT_VAR,
-};
+use car_api::config::{ConfigLoader, CredentialsSource, Origin, OutputFormat, ResolvedConfig};
+use car_api::credentials::{Credentials, CredentialsError, StaticProvider};
 use car_api::meta::ActionMeta;
-use car_api::{Client, ClientBuilder, Endpoint, ErrorKind, Site};
+use car_api::{Client, ErrorKind, Site};
 use serde_json::Value;
 
 use crate::cli::{Format, Globals};
@@ -30,79 +28,78 @@ pub struct Request {
     pub all_pages: bool,
 }
 
-/// Settings only the command line has: where output and language come from. Endpoint,
-/// region and credentials follow the runtime's own precedence (`ClientBuilder::build`).
+/// What the command line needs besides the client: the output format.
 struct Settings {
-    endpoint: Option<String>,
-    site: Option<Site>,
-    language: Option<String>,
     output: Format,
-    ca_bundle: Option<String>,
+    /// Everything resolved once, kept to rebuild the client with placeholder keys.
+    config: ResolvedConfig,
 }
 
+/// Every setting from its flag, the environment or the profile, by the one precedence
+/// table of `car_api::config`; the profile is read once, there.
 fn resolve(g: &Globals) -> Result<Settings, Failure> {
-    let env = Env::process();
-    let profile = tccli_profile_name(g.profile.as_deref(), &env);
-    let config = match env.home_dir() {
-        Some(h) => TccliConfig::load(&h, &profile).map_err(|e| Failure::config(e.to_string()))?,
-        None => None,
-    };
-    let cfg_path = || {
-        config
-            .as_ref()
-            .map(|c| c.path().display().to_string())
-            .unwrap_or_default()
-    };
-
-    // Flags are checked here so their errors name the flag.
-    let site = match g.site.as_deref() {
-        Some(s) => Some(
-            s.parse::<Site>()
-                .map_err(|e| Failure::usage(format!("--site: {}", e.message())))?,
-        ),
-        None => None,
-    };
-    if let Some(e) = &g.endpoint {
-        Endpoint::parse(e).map_err(|err| {
-            Failure::usage(format!(
-                "--endpoint: {}",
-                err.message().trim_start_matches("parameter endpoint: ")
-            ))
-        })?;
+    let flag = Origin::Flag;
+    let mut l = ConfigLoader::new()
+        // tccli (through Python's requests) honours these variables.
+        .proxy_from_env(true)
+        .ca_bundle_from_env(true)
+        .allow_insecure_http(g.insecure_http);
+    if let Some(p) = &g.profile {
+        l = l.profile(p.clone(), flag("--profile"));
     }
-
-    let output = match (g.output, config.as_ref().and_then(|c| c.output())) {
-        (Some(f), _) => f,
-        (None, Some(o)) => Format::parse(o).ok_or_else(|| {
-            Failure::config(format!(
-                "{}: output must be json, table or text, got {o:?}",
-                cfg_path()
-            ))
-        })?,
-        (None, None) => Format::Json,
+    if let Some(v) = &g.region {
+        l = l.region(v.clone(), flag("--region"));
+    }
+    if let Some(v) = &g.endpoint {
+        l = l.endpoint(v.clone(), flag("--endpoint"));
+    }
+    if let Some(v) = &g.site {
+        l = l.site(
+            Site::parse_from(v, flag("--site")).map_err(car_api::Error::from)?,
+            flag("--site"),
+        );
+    }
+    if let Some(v) = &g.language {
+        l = l.language(v.clone(), flag("--language"));
+    }
+    if let Some(v) = g.output {
+        let name = match v {
+            Format::Json => "json",
+            Format::Table => "table",
+            Format::Text => "text",
+        };
+        l = l.output(name, flag("--output"));
+    }
+    if let Some(v) = &g.https_proxy {
+        l = l.https_proxy(v.clone(), flag("--https-proxy"));
+    }
+    if let Some(v) = &g.ca_bundle {
+        l = l.ca_bundle(v.clone(), flag("--ca-bundle"));
+    }
+    if let Some(t) = g.timeout {
+        l = l
+            .timeout(t, flag("--timeout"))
+            .connect_timeout(t.min(MAX_CONNECT_TIMEOUT), flag("--timeout"));
+    }
+    let config = credentials(g, l).resolve()?;
+    let output = match config.output().value() {
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Table => Format::Table,
+        OutputFormat::Text => Format::Text,
     };
-
-    let language = match (&g.language, config.as_ref().and_then(|c| c.language())) {
-        (Some(l), _) => Some(l.clone()),
-        (None, Some(l)) if l == "en-US" || l == "zh-CN" => Some(l.to_string()),
-        (None, Some(l)) => {
-            return Err(Failure::config(format!(
-                "{}: language must be en-US or zh-CN, got {l:?}",
-                cfg_path()
-            )))
-        }
-        (None, None) => None,
-    };
-
-    let ca_bundle = g.ca_bundle.clone().or_else(|| env.get("SSL_CERT_FILE"));
-    Ok(Settings {
-        endpoint: g.endpoint.clone(),
-        site,
-        language,
-        output,
-        ca_bundle,
-    })
+    tracing::debug!(
+        endpoint = config.endpoint().value().url(),
+        endpoint_from = %config.endpoint().origin(),
+        region = ?config.region().map(|r| r.value()),
+        language = ?config.language().map(|l| l.value()),
+        output = ?output,
+        "settings"
+    );
+    Ok(Settings { output, config })
 }
+
+/// `--timeout` also bounds connecting, but no connection needs more than this.
+const MAX_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The `X-TC-RequestClient` value: car's name, then `--request-client` after `; `, the
 /// way tccli appends it to its own.
@@ -146,135 +143,50 @@ pub fn check_flags(g: &Globals) -> Vec<String> {
     problems
 }
 
-fn client(g: &Globals, s: &Settings, placeholder_keys: bool) -> Result<Client, Failure> {
+fn client(g: &Globals, config: ResolvedConfig) -> Result<Client, Failure> {
     let tag = match &g.request_client {
         Some(v) => format!("{REQUEST_CLIENT}; {v}"),
         None => REQUEST_CLIENT.to_string(),
     };
-    let builder = Client::builder()
+    Ok(Client::builder()
         .request_client(tag)
-        .allow_insecure_http(g.insecure_http);
-    let mut b = credentials(g, builder, placeholder_keys)?;
-    if let Some(e) = &s.endpoint {
-        b = b.endpoint(e.clone());
-    }
-    if let Some(site) = s.site {
-        b = b.site(site);
-    }
-    if let Some(r) = &g.region {
-        b = b.region(r.clone());
-    }
-    if let Some(l) = &s.language {
-        b = b.language(l.clone());
-    }
-    if let Some(t) = g.timeout {
-        b = b
-            .timeout(t)
-            .connect_timeout(t.min(std::time::Duration::from_secs(5)));
-    }
-    // Like tccli (through Python's requests), honour the usual proxy variables.
-    let env_proxy = || {
-        ["HTTPS_PROXY", "https_proxy"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-    };
-    if let Some(p) = g.https_proxy.clone().or_else(env_proxy) {
-        b = b.https_proxy(p);
-    }
-    if let Some(c) = &s.ca_bundle {
-        b = b.ca_bundle(c.clone());
-    }
-    let client = b.build().map_err(|e| Failure::from_api(&e))?;
-    tracing::debug!(endpoint = client.endpoint().url(), region = ?client.region(), language = ?s.language, output = ?s.output, "settings");
-    Ok(client)
+        .resolved(config)
+        .build()?)
 }
 
 /// Where the keys come from: tccli's order (CVM role, then STS AssumeRole, then the
 /// keys), each taking its source keys from `--secretId`/`--secretKey` or the standard
-/// chain. The chain still supplies region and endpoint from the environment and profile.
-fn credentials(g: &Globals, b: ClientBuilder, placeholder: bool) -> Result<ClientBuilder, Failure> {
-    let mut chain = DefaultChain::builder();
-    if let Some(p) = &g.profile {
-        chain = chain.profile(p.clone());
-    }
-    let explicit = match (&g.secret_id, &g.secret_key) {
+/// chain.
+fn credentials(g: &Globals, l: ConfigLoader) -> ConfigLoader {
+    let l = match (&g.secret_id, &g.secret_key) {
         (Some(id), Some(key)) => {
             let c = Credentials::new(id.0.clone(), key.0.clone());
-            Some(match &g.token {
+            l.keys(match &g.token {
                 Some(t) => c.with_token(t.0.clone()),
                 None => c,
             })
         }
-        _ => None,
+        _ => l,
     };
-    if placeholder {
-        chain = chain.explicit(Credentials::new(PLACEHOLDER_ID, PLACEHOLDER_KEY));
-    } else if let Some(c) = explicit {
-        chain = chain.explicit(c);
-    }
-    if placeholder || !(g.use_cvm_role || g.role_arn.is_some()) {
-        return Ok(b.default_chain(chain));
-    }
-    let b = profile_settings(g, b, &chain)?;
     if g.use_cvm_role {
-        let env = Env::process();
-        let provider = match env.get(METADATA_ENDPOINT_VAR).as_deref() {
-            Some("off") => {
-                return Err(Failure::config(format!(
-                    "--use-cvm-role: the metadata service is switched off ({METADATA_ENDPOINT_VAR}=off)"
-                )))
-            }
-            Some(url) if !url.is_empty() => CvmRoleProvider::new().with_base_url(url),
-            _ => CvmRoleProvider::new(),
-        };
-        return Ok(b.credentials_provider(provider.allow_insecure_http(g.insecure_http)));
+        return l.credentials_source(CredentialsSource::CvmRole, Origin::Flag("--use-cvm-role"));
     }
-    let (Some(arn), Some(name)) = (&g.role_arn, &g.role_session_name) else {
-        return Ok(b.default_chain(chain));
-    };
-    let source = chain.build();
-    let sts_endpoint = source
-        .tccli_config()
-        .map_err(config_failure)?
-        .and_then(|c| c.sts_endpoint().map(str::to_owned));
-    let mut sts = StsAssumeRoleProvider::new(Arc::new(source), arn.clone(), name.clone())
-        .allow_insecure_http(g.insecure_http);
-    if let Some(e) = sts_endpoint {
-        sts = sts.with_endpoint(&e);
+    match (&g.role_arn, &g.role_session_name) {
+        (Some(arn), Some(name)) => l.credentials_source(
+            CredentialsSource::AssumeRole {
+                role_arn: arn.clone(),
+                session_name: name.clone(),
+            },
+            Origin::Flag("--role-arn"),
+        ),
+        _ => l,
     }
-    Ok(b.credentials_provider(sts))
-}
-
-/// With a credentials provider of its own, the client no longer reads the profile, so
-/// region and endpoint are taken from it here, in the same order.
-fn profile_settings(
-    g: &Globals,
-    mut b: ClientBuilder,
-    chain: &DefaultChainBuilder,
-) -> Result<ClientBuilder, Failure> {
-    let chain = chain.clone().build();
-    if g.region.is_none() {
-        if let Some(r) = chain.region().map_err(config_failure)? {
-            b = b.region(r);
-        }
-    }
-    if g.endpoint.is_none() && g.site.is_none() {
-        let config = chain.tccli_config().map_err(config_failure)?;
-        if let Some(e) = config.as_ref().and_then(|c| c.car_endpoint()) {
-            b = b.endpoint(e.to_string());
-        }
-    }
-    Ok(b)
-}
-
-fn config_failure(e: CredentialsError) -> Failure {
-    Failure::from_api(&car_api::Error::from(e))
 }
 
 /// Sends the request (or prints it under `--dry-run`) and prints the answer.
 pub fn run(g: &Globals, req: Request) -> Result<(), Failure> {
     let settings = resolve(g)?;
-    let client = client(g, &settings, false)?;
+    let client = client(g, settings.config.clone())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -292,7 +204,13 @@ pub fn run(g: &Globals, req: Request) -> Result<(), Failure> {
                 crate::exit::print_stderr(
                     "note: no credentials are configured, so this request is signed with placeholder keys\n",
                 );
-                let client = self::client(g, &settings, true)?;
+                let placeholder =
+                    StaticProvider::new(Credentials::new(PLACEHOLDER_ID, PLACEHOLDER_KEY));
+                let config = settings
+                    .config
+                    .clone()
+                    .with_credentials_provider(Arc::new(placeholder));
+                let client = self::client(g, config)?;
                 rt.block_on(dry_run(&client, &req)).map_err(Failure::from)
             }
             other => other.map_err(Failure::from),

@@ -98,15 +98,32 @@ impl Failure {
             ErrorKind::Api { .. } => Status::Api,
             ErrorKind::Transport { .. }
             | ErrorKind::Timeout { .. }
+            | ErrorKind::Deadline { .. }
             | ErrorKind::InvalidResponse { .. } => Status::Network,
+            // A flag whose value is not of the expected form is invalid input, like any
+            // other malformed argument (the README's exit 2); a value of the right form
+            // that cannot be used (a missing CA bundle, cleartext not allowed) and
+            // everything from files or the environment is configuration (exit 5).
+            ErrorKind::Config { .. }
+                if err.config_problem().is_some_and(|p| {
+                    p.is_malformed() && matches!(p.origin(), car_api::config::Origin::Flag(_))
+                }) =>
+            {
+                Status::Usage
+            }
             ErrorKind::Credentials(_) | ErrorKind::Config { .. } => Status::Config,
             ErrorKind::InvalidRequest { .. } => Status::Usage,
             // A kind added to the runtime later: the safest reading is "could not complete".
             _ => Status::Network,
         };
+        // Exit 2 always reports bad input under its own code.
+        let code = match status {
+            Status::Usage => "ClientParamsError",
+            _ => err.code(),
+        };
         Failure {
             status,
-            code: err.code().to_string(),
+            code: code.to_string(),
             messages: vec![err.message()],
             request_id: err.request_id().map(str::to_owned),
             rendered: None,

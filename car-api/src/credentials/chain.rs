@@ -12,6 +12,7 @@ use super::ini_file::{IniFileProvider, SYSTEM_CREDENTIALS_FILE};
 use super::static_provider::StaticProvider;
 use super::tccli::{tccli_profile_name, TccliConfig, TccliProfileProvider};
 use super::{Credentials, CredentialsError, ProvideCredentials, ProvideFuture};
+use crate::http::HttpSettings;
 
 /// Environment variable that overrides (or, set to `off`, disables) the metadata service.
 pub const METADATA_ENDPOINT_VAR: &str = "CAR_METADATA_ENDPOINT";
@@ -46,7 +47,10 @@ pub struct DefaultChainBuilder {
     metadata_base_url: Option<String>,
     system_credentials_file: Option<PathBuf>,
     sts_endpoint: Option<String>,
+    // The profile's `sts.endpoint`, read by the config loader; an explicit one wins.
+    sts_endpoint_default: Option<String>,
     allow_insecure_http: bool,
+    http: Option<HttpSettings>,
 }
 
 impl Default for DefaultChainBuilder {
@@ -59,7 +63,9 @@ impl Default for DefaultChainBuilder {
             metadata_base_url: Some(DEFAULT_METADATA_BASE_URL.to_owned()),
             system_credentials_file: Some(PathBuf::from(SYSTEM_CREDENTIALS_FILE)),
             sts_endpoint: None,
+            sts_endpoint_default: None,
             allow_insecure_http: false,
+            http: None,
         }
     }
 }
@@ -114,6 +120,30 @@ impl DefaultChainBuilder {
         self
     }
 
+    /// The HTTP settings (CA bundle, proxy, timeouts) for STS; the metadata service
+    /// takes the same TLS settings but its own timeouts and never a proxy.
+    pub fn http_settings(mut self, settings: HttpSettings) -> Self {
+        self.http = Some(settings);
+        self
+    }
+
+    pub(crate) fn sts_endpoint_default(mut self, endpoint: String) -> Self {
+        self.sts_endpoint_default = Some(endpoint);
+        self
+    }
+
+    pub(crate) fn env_ref(&self) -> &Env {
+        &self.env
+    }
+
+    pub(crate) fn profile_ref(&self) -> Option<&str> {
+        self.profile.as_deref().filter(|p| !p.is_empty())
+    }
+
+    pub(crate) fn home_ref(&self) -> Option<&PathBuf> {
+        self.home.as_ref()
+    }
+
     /// Allows a plain `http://` STS endpoint on a host that is not loopback (off by
     /// default: the answer carries new keys). The metadata service is always allowed
     /// plain http on its own host and on link-local and loopback addresses.
@@ -164,8 +194,15 @@ impl DefaultChainBuilder {
                 if let Some(url) = &self.metadata_base_url {
                     tccli = tccli.with_metadata_base_url(url.clone());
                 }
-                if let Some(endpoint) = &self.sts_endpoint {
+                if let Some(endpoint) = self
+                    .sts_endpoint
+                    .as_ref()
+                    .or(self.sts_endpoint_default.as_ref())
+                {
                     tccli = tccli.with_sts_endpoint(endpoint.clone());
+                }
+                if let Some(http) = &self.http {
+                    tccli = tccli.with_http_settings(http.clone());
                 }
                 sources.push(Arc::new(tccli));
                 let mut ini = IniFileProvider::new(home, profile.clone());
@@ -185,9 +222,12 @@ impl DefaultChainBuilder {
             }
         }
         if let Some(url) = self.metadata_base_url {
-            let cvm = CvmRoleProvider::new()
+            let mut cvm = CvmRoleProvider::new()
                 .allow_insecure_http(insecure)
                 .with_base_url(url);
+            if let Some(http) = &self.http {
+                cvm = cvm.with_http_settings(http.clone());
+            }
             // A bad CAR_METADATA_ENDPOINT is reported as such, not as an unreachable host.
             match cvm.base_url_error() {
                 Some(why) => sources.push(Arc::new(Skipped(CredentialsError::invalid(

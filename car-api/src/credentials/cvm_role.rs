@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::config::{redact_userinfo, Endpoint};
+use crate::http::HttpSettings;
 
 use super::cache::RefreshCache;
 use super::http_client::{describe, read_credentials_answer, LazyClient};
@@ -41,6 +42,8 @@ pub struct CvmRoleProvider {
     cache: RefreshCache,
     http: LazyClient,
     probe_timeout: Duration,
+    // Connect and whole-request timeouts, kept when the HTTP settings change.
+    timeouts: (Duration, Duration),
 }
 
 /// The longest the first request to the metadata service may take: off CVM nothing
@@ -48,6 +51,7 @@ pub struct CvmRoleProvider {
 pub const METADATA_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 const METADATA_HOST: &str = "metadata.tencentyun.com";
+const DEFAULT_METADATA_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl CvmRoleProvider {
     /// Uses [`DEFAULT_METADATA_BASE_URL`] and discovers the role name.
@@ -57,8 +61,13 @@ impl CvmRoleProvider {
             allow_insecure_http: false,
             role_name: Mutex::new(None),
             cache: RefreshCache::new(DEFAULT_REFRESH_MARGIN),
-            http: LazyClient::new(METADATA_PROBE_TIMEOUT, Duration::from_secs(3), false),
+            http: LazyClient::metadata(
+                HttpSettings::default(),
+                METADATA_PROBE_TIMEOUT,
+                DEFAULT_METADATA_TIMEOUT,
+            ),
             probe_timeout: METADATA_PROBE_TIMEOUT,
+            timeouts: (METADATA_PROBE_TIMEOUT, DEFAULT_METADATA_TIMEOUT),
         }
     }
 
@@ -104,6 +113,16 @@ impl CvmRoleProvider {
         Ok(endpoint)
     }
 
+    /// The TLS settings (CA bundle) of `settings`; the metadata service keeps its own
+    /// short timeouts and is never reached through a proxy, since it is link-local.
+    /// Its `allow_insecure_http` adds to [`CvmRoleProvider::allow_insecure_http`].
+    pub fn with_http_settings(mut self, settings: HttpSettings) -> Self {
+        self.allow_insecure_http |= settings.allow_insecure_http;
+        let (connect, total) = self.timeouts;
+        self.http = LazyClient::metadata(settings, connect, total);
+        self
+    }
+
     /// Uses this role instead of asking the metadata service which one is bound.
     pub fn with_role_name(self, role_name: impl Into<String>) -> Self {
         if let Ok(mut role) = self.role_name.lock() {
@@ -122,8 +141,9 @@ impl CvmRoleProvider {
     /// which finds out whether a metadata service exists at all, is cut off after
     /// [`METADATA_PROBE_TIMEOUT`] at most.
     pub fn with_timeouts(mut self, connect: Duration, total: Duration) -> Self {
-        self.http = LazyClient::new(connect, total, false);
+        self.http = LazyClient::metadata(self.http.settings().clone(), connect, total);
         self.probe_timeout = total.min(METADATA_PROBE_TIMEOUT);
+        self.timeouts = (connect, total);
         self
     }
 

@@ -3,42 +3,51 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use crate::http::HttpSettings;
+
 /// A lazily built `reqwest::Client`, so constructing a provider never fails or blocks.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct LazyClient {
     client: OnceLock<reqwest::Client>,
-    connect_timeout: Duration,
-    timeout: Duration,
-    use_proxy: bool,
+    settings: HttpSettings,
+    // `Some((connect, total))` for the metadata service: its own timeouts, no proxy.
+    metadata_timeouts: Option<(Duration, Duration)>,
 }
 
 impl LazyClient {
-    /// `use_proxy: false` for the link-local metadata service and loopback test
-    /// servers, which a proxy from `HTTP_PROXY` could not (or should not) reach.
-    pub(crate) fn new(connect_timeout: Duration, timeout: Duration, use_proxy: bool) -> Self {
+    /// A client for API requests (STS), with every setting as given.
+    pub(crate) fn api(settings: HttpSettings) -> Self {
         LazyClient {
             client: OnceLock::new(),
-            connect_timeout,
-            timeout,
-            use_proxy,
+            settings,
+            metadata_timeouts: None,
         }
+    }
+
+    /// A client for the metadata service: the TLS settings of `settings`, these
+    /// timeouts, and never a proxy (the service is link-local).
+    pub(crate) fn metadata(settings: HttpSettings, connect: Duration, total: Duration) -> Self {
+        LazyClient {
+            client: OnceLock::new(),
+            settings,
+            metadata_timeouts: Some((connect, total)),
+        }
+    }
+
+    /// The settings the client is built from.
+    pub(crate) fn settings(&self) -> &HttpSettings {
+        &self.settings
     }
 
     pub(crate) fn get(&self) -> Result<&reqwest::Client, String> {
         if let Some(client) = self.client.get() {
             return Ok(client);
         }
-        // Redirects are never followed: one would carry a signed request to another host.
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .redirect(reqwest::redirect::Policy::none());
-        if !self.use_proxy {
-            builder = builder.no_proxy();
+        let client = match self.metadata_timeouts {
+            Some((connect, total)) => self.settings.metadata_client(connect, total),
+            None => self.settings.client(),
         }
-        let client = builder
-            .build()
-            .map_err(|e| format!("cannot build HTTP client: {}", describe(&e)))?;
+        .map_err(|e| e.message())?;
         Ok(self.client.get_or_init(|| client))
     }
 }

@@ -9,12 +9,13 @@ use serde_json::Value;
 
 use super::cache::RefreshCache;
 use super::cvm_role::unix_seconds;
-use super::http_client::{describe, read_credentials_answer, LazyClient};
+use super::http_client::{describe_via, read_credentials_answer, LazyClient};
 use super::{
     system_time_from_unix, unix_now, Credentials, CredentialsError, ProvideCredentials,
     ProvideFuture, DEFAULT_REFRESH_MARGIN,
 };
 use crate::config::{redact_userinfo, Endpoint};
+use crate::http::HttpSettings;
 use crate::signing::tc3_headers;
 
 /// STS's public endpoint.
@@ -36,7 +37,6 @@ pub struct StsAssumeRoleProvider {
     endpoint: Result<Endpoint, String>,
     region: String,
     cache: RefreshCache,
-    timeout: Duration,
     http: LazyClient,
     allow_insecure_http: bool,
 }
@@ -50,12 +50,16 @@ struct AssumeRoleRequest<'a> {
 }
 
 fn parse_endpoint(raw: &str) -> Result<Endpoint, String> {
-    Endpoint::parse(raw).map_err(|_| raw.to_string())
+    Endpoint::parse_text(raw).map_err(|_| raw.to_string())
 }
 
-/// Environment proxies apply, except to loopback servers (tests, local gateways).
-fn use_proxy(endpoint: &Result<Endpoint, String>) -> bool {
-    !matches!(endpoint, Ok(e) if e.is_loopback())
+/// STS answers small requests quickly; without settings of their own these apply.
+fn default_settings() -> HttpSettings {
+    HttpSettings {
+        connect_timeout: Duration::from_secs(3),
+        timeout: Duration::from_secs(10),
+        ..HttpSettings::default()
+    }
 }
 
 impl StsAssumeRoleProvider {
@@ -66,18 +70,15 @@ impl StsAssumeRoleProvider {
         role_arn: impl Into<String>,
         role_session_name: impl Into<String>,
     ) -> Self {
-        let timeout = Duration::from_secs(10);
-        let endpoint = parse_endpoint(DEFAULT_STS_ENDPOINT);
         StsAssumeRoleProvider {
             source,
             role_arn: role_arn.into(),
             role_session_name: role_session_name.into(),
             duration_seconds: DEFAULT_DURATION_SECONDS,
-            http: LazyClient::new(Duration::from_secs(3), timeout, use_proxy(&endpoint)),
-            endpoint,
+            http: LazyClient::api(default_settings()),
+            endpoint: parse_endpoint(DEFAULT_STS_ENDPOINT),
             region: DEFAULT_STS_REGION.to_owned(),
             cache: RefreshCache::new(DEFAULT_REFRESH_MARGIN),
-            timeout,
             allow_insecure_http: false,
         }
     }
@@ -86,11 +87,14 @@ impl StsAssumeRoleProvider {
     /// such as `http://127.0.0.1:8080`.
     pub fn with_endpoint(mut self, endpoint: &str) -> Self {
         self.endpoint = parse_endpoint(endpoint);
-        self.http = LazyClient::new(
-            Duration::from_secs(3),
-            self.timeout,
-            use_proxy(&self.endpoint),
-        );
+        self
+    }
+
+    /// The CA bundle, proxy and timeouts to call STS with (default: built-in roots, no
+    /// proxy, 3 s to connect, 10 s in all). Its `allow_insecure_http` adds to
+    /// [`StsAssumeRoleProvider::allow_insecure_http`].
+    pub fn with_http_settings(mut self, settings: HttpSettings) -> Self {
+        self.http = LazyClient::api(settings);
         self
     }
 
@@ -142,7 +146,7 @@ impl StsAssumeRoleProvider {
             )
         })?;
         endpoint
-            .check_transport(self.allow_insecure_http)
+            .check_transport(self.allow_insecure_http || self.http.settings().allow_insecure_http)
             .map_err(|why| CredentialsError::invalid(&name, why))?;
         let timestamp = unix_now().ok_or_else(|| {
             CredentialsError::invalid(&name, "the system clock is set before 1970")
@@ -175,10 +179,10 @@ impl StsAssumeRoleProvider {
         for (name, value) in headers {
             request = request.header(name, value);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| CredentialsError::unavailable(&name, describe(&e)))?;
+        let response = request.send().await.map_err(|e| {
+            let proxy = self.http.settings().proxy.as_ref().map(|p| p.url());
+            CredentialsError::unavailable(&name, describe_via(&e, proxy))
+        })?;
         let (status, bytes) = read_credentials_answer(response)
             .await
             .map_err(|why| CredentialsError::unavailable(&name, why))?;
@@ -279,7 +283,6 @@ mod tests {
             ("http://127.0.0.1:8080/", "127.0.0.1:8080")
         );
         assert!(e.is_loopback());
-        assert!(!use_proxy(&Ok(e)));
         assert!(parse_endpoint("http://[::1]:9").unwrap().is_loopback());
         assert!(parse_endpoint("http://localhost:9").unwrap().is_loopback());
         assert_eq!(parse_endpoint("ftp://sts").unwrap_err(), "ftp://sts");

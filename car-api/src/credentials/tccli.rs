@@ -23,6 +23,7 @@ use super::sts::StsAssumeRoleProvider;
 use super::{
     system_time_from_unix, Credentials, CredentialsError, ProvideCredentials, ProvideFuture,
 };
+use crate::http::HttpSettings;
 
 /// tccli's profile variable.
 pub const PROFILE_VAR: &str = "TCCLI_PROFILE";
@@ -210,6 +211,7 @@ pub struct TccliProfileProvider {
     metadata_base_url: String,
     sts_endpoint: Option<String>,
     allow_insecure_http: bool,
+    http: Option<HttpSettings>,
     // Role profiles get one long-lived provider so its cache (and refresh dedup)
     // survives across calls.
     delegate: Mutex<Option<Arc<dyn ProvideCredentials>>>,
@@ -224,6 +226,7 @@ impl TccliProfileProvider {
             metadata_base_url: DEFAULT_METADATA_BASE_URL.to_owned(),
             sts_endpoint: None,
             allow_insecure_http: false,
+            http: None,
             delegate: Mutex::new(None),
         }
     }
@@ -232,6 +235,13 @@ impl TccliProfileProvider {
     /// loopback (see [`StsAssumeRoleProvider::allow_insecure_http`]).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
+        self
+    }
+
+    /// The HTTP settings (CA bundle, proxy, timeouts) for STS in role profiles, and the
+    /// TLS settings for the metadata service in CVM-role profiles.
+    pub fn with_http_settings(mut self, settings: HttpSettings) -> Self {
+        self.http = Some(settings);
         self
     }
 
@@ -284,9 +294,12 @@ impl TccliProfileProvider {
         };
 
         if optional_str(&file, "type", &source)? == Some("cvm-role") {
-            let cvm = CvmRoleProvider::new()
+            let mut cvm = CvmRoleProvider::new()
                 .allow_insecure_http(self.allow_insecure_http)
                 .with_base_url(self.metadata_base_url.clone());
+            if let Some(http) = &self.http {
+                cvm = cvm.with_http_settings(http.clone());
+            }
             return self.set_delegate(Arc::new(cvm)).provide_credentials().await;
         }
 
@@ -303,6 +316,9 @@ impl TccliProfileProvider {
                 let base = StaticProvider::named(credentials, source);
                 let mut sts = StsAssumeRoleProvider::new(Arc::new(base), role_arn, session)
                     .allow_insecure_http(self.allow_insecure_http);
+                if let Some(http) = &self.http {
+                    sts = sts.with_http_settings(http.clone());
+                }
                 if let Some(endpoint) = endpoint {
                     sts = sts.with_endpoint(&endpoint);
                 }

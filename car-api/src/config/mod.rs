@@ -1,9 +1,54 @@
-//! Client configuration: endpoint, site, timeouts, TLS and proxy settings.
+//! Client configuration, resolved once: endpoint, site, region, language, output,
+//! timeouts, TLS and proxy settings, and where credentials come from.
+//!
+//! [`ConfigLoader`] reads the tccli profile (`~/.tccli/<profile>.configure`) once and
+//! applies one precedence table; [`crate::ClientBuilder`] and the `car` command line
+//! both go through it. Each row lists its sources from strongest to weakest; the first
+//! that has a value wins.
+//!
+//! | setting | explicit (builder method / `car` flag) | environment | profile (`.configure`) | default |
+//! |---|---|---|---|---|
+//! | profile | `profile` / `--profile` | `TCCLI_PROFILE` | — | `default` |
+//! | credentials | `credentials`, `credentials_provider` / `--secretId`+`--secretKey`, `--use-cvm-role`, `--role-arn` | `TENCENTCLOUD_SECRET_ID`, `_KEY`, `_TOKEN` | `<profile>.credential` | `~/.tencentcloud/credentials`, then the CVM role |
+//! | region | `region` / `--region` | `TENCENTCLOUD_REGION` | `region` | none (CAR needs none) |
+//! | endpoint | `endpoint` / `--endpoint`, then `site` / `--site` | — | `car.endpoint` | the international site |
+//! | output | — / `--output` | — | `output` | `json` |
+//! | language | `language` / `--language` | — | `language` | none (the server's, English) |
+//! | proxy | `https_proxy` / `--https-proxy` | `HTTPS_PROXY`, `https_proxy`, bypassed for `NO_PROXY`/`no_proxy`: only with `proxy_from_env(true)` | — | none |
+//! | CA bundle | `ca_bundle` / `--ca-bundle` | `SSL_CERT_FILE`: only with `ca_bundle_from_env(true)` | — | built-in roots only |
+//! | connect timeout | `connect_timeout` / `--timeout` (at most 5 s) | — | — | 5 s |
+//! | timeout | `timeout` / `--timeout` | — | — | 60 s |
+//!
+//! Notes on the table:
+//!
+//! - An explicit profile (`profile` / `--profile`) skips the environment's keys and
+//!   region, as tccli does: asking for a profile means that profile's settings.
+//! - An explicit site beats the profile's `car.endpoint`: tccli writes that key into
+//!   every profile, so letting it win would make the site setting useless.
+//! - A [`crate::ClientBuilder`] given its own credentials provider reads neither the
+//!   environment nor the profile for the other settings: the program supplies them.
+//! - The library reads proxy and CA-bundle variables only when asked to
+//!   ([`ConfigLoader::proxy_from_env`], [`ConfigLoader::ca_bundle_from_env`]), so
+//!   what a program does never depends on a variable it did not choose to honour. The
+//!   `car` command line turns both on, as tccli (through Python's `requests`) honours them.
+//! - The timeout is the deadline of a whole call: every attempt and the waits between
+//!   retries.
+//!
+//! A value that cannot be used is an [`crate::ErrorKind::Config`] error
+//! ([`crate::Error::config_problem`]) naming the setting, where the value came from (flag,
+//! builder method, environment variable or profile file and key), what was expected and
+//! what was given. All HTTP clients (CAR, STS, the metadata service, COS) are built
+//! from the one resolved [`crate::http::HttpSettings`].
 
-use std::path::PathBuf;
+mod loader;
+mod problem;
+
 use std::time::Duration;
 
 use crate::error::Error;
+
+pub use loader::{ConfigLoader, CredentialsSource, OutputFormat, Resolved, ResolvedConfig};
+pub use problem::{ConfigError, Origin, Setting};
 
 /// Which of Tencent Cloud's two sites to talk to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -25,17 +70,29 @@ impl Site {
     }
 }
 
-impl std::str::FromStr for Site {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Site, Error> {
+impl Site {
+    fn parse_text(s: &str) -> Result<Site, String> {
         match s.to_ascii_lowercase().as_str() {
             "intl" | "international" => Ok(Site::Intl),
             "cn" | "china" => Ok(Site::China),
-            _ => Err(Error::invalid_request(
-                Some("site"),
-                format!("expected `intl` or `cn`, got `{s}`"),
+            _ => Err(format!(
+                "expected `intl` or `cn`, got `{}`",
+                s.escape_debug()
             )),
         }
+    }
+
+    /// Parses `intl`/`international` or `cn`/`china`; a configuration error names
+    /// `origin`.
+    pub fn parse_from(s: &str, origin: Origin) -> Result<Site, ConfigError> {
+        Site::parse_text(s).map_err(|why| ConfigError::malformed(Setting::Site, origin, why))
+    }
+}
+
+impl std::str::FromStr for Site {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Site, Error> {
+        Ok(Site::parse_from(s, Origin::Builder("Site::from_str"))?)
     }
 }
 
@@ -50,8 +107,20 @@ impl Endpoint {
     /// Parses `host`, `host:port`, `https://host[:port][/]` or `http://host:port` (for
     /// local emulators and tests). Without a scheme, HTTPS is used.
     pub fn parse(input: &str) -> Result<Endpoint, Error> {
-        let bad =
-            |why: &str| Error::invalid_request(Some("endpoint"), format!("{why}, got `{input}`"));
+        Ok(Endpoint::parse_from(
+            input,
+            Origin::Builder("Endpoint::parse"),
+        )?)
+    }
+
+    /// [`Endpoint::parse`], with a configuration error naming `origin`.
+    pub fn parse_from(input: &str, origin: Origin) -> Result<Endpoint, ConfigError> {
+        Endpoint::parse_text(input)
+            .map_err(|why| ConfigError::malformed(Setting::Endpoint, origin, why))
+    }
+
+    pub(crate) fn parse_text(input: &str) -> Result<Endpoint, String> {
+        let bad = |why: &str| format!("{why}, got `{}`", redact_userinfo(input).escape_debug());
         let trimmed = input.trim();
         let (scheme, rest) = match trimmed.split_once("://") {
             Some((s, r)) => (s.to_ascii_lowercase(), r),
@@ -165,74 +234,6 @@ impl RetryConfig {
     }
 }
 
-/// Settings for the HTTP connection.
-#[derive(Debug, Clone)]
-pub(crate) struct HttpSettings {
-    pub connect_timeout: Duration,
-    pub timeout: Duration,
-    pub https_proxy: Option<String>,
-    pub ca_bundle: Option<PathBuf>,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        HttpSettings {
-            connect_timeout: Duration::from_secs(5),
-            timeout: Duration::from_secs(60),
-            https_proxy: None,
-            ca_bundle: None,
-        }
-    }
-}
-
-impl HttpSettings {
-    pub(crate) fn build_client(&self) -> Result<reqwest::Client, Error> {
-        let mut b = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .user_agent(concat!("car-api-rust/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .use_rustls_tls();
-        match &self.https_proxy {
-            Some(p) => {
-                let proxy = reqwest::Proxy::https(p).map_err(|e| {
-                    Error::config(format!(
-                        "https proxy `{}` is not a usable URL ({})",
-                        redact_userinfo(p),
-                        crate::credentials::http_client::describe(&e)
-                    ))
-                })?;
-                b = b.proxy(proxy);
-            }
-            // Environment proxies would silently reroute loopback test traffic; only an
-            // explicit setting applies.
-            None => b = b.no_proxy(),
-        }
-        if let Some(path) = &self.ca_bundle {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::config(format!("cannot read CA bundle {}: {e}", path.display()))
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                Error::config(format!(
-                    "CA bundle {} is not valid PEM: {e}",
-                    path.display()
-                ))
-            })?;
-            if certs.is_empty() {
-                return Err(Error::config(format!(
-                    "CA bundle {} holds no certificates",
-                    path.display()
-                )));
-            }
-            for c in certs {
-                b = b.add_root_certificate(c);
-            }
-        }
-        b.build()
-            .map_err(|e| Error::config(format!("cannot set up the HTTP client: {e}")))
-    }
-}
-
 /// A URL with any `user:password@` part replaced, safe to show in messages.
 pub(crate) fn redact_userinfo(url: &str) -> String {
     let start = url.find("://").map_or(0, |i| i + 3);
@@ -315,8 +316,16 @@ mod tests {
             "a b",
         ] {
             let err = Endpoint::parse(bad).unwrap_err();
-            assert_eq!(err.code(), "ClientParamsError", "{bad}");
+            assert_eq!(err.code(), "ClientConfigError", "{bad}");
             assert!(err.to_string().contains("endpoint"), "{err}");
+            let problem = err.config_problem().expect("a configuration problem");
+            assert_eq!(problem.setting(), Setting::Endpoint);
+            assert!(problem.is_malformed());
+            // The origin names where the value came from, with what was given.
+            let err = Endpoint::parse_from(bad, Origin::Flag("--endpoint")).unwrap_err();
+            let text = err.to_string();
+            assert!(text.starts_with("--endpoint: expected "), "{text}");
+            assert!(text.contains(&format!("got `{bad}`")), "{text}");
         }
     }
 
