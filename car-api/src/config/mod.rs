@@ -333,6 +333,14 @@ mod tests {
     fn site_parse() {
         assert_eq!("cn".parse::<Site>().unwrap(), Site::China);
         assert_eq!("INTL".parse::<Site>().unwrap(), Site::Intl);
-        assert!("mars".parse::<Site>().is_err());
+        let err = "mars".parse::<Site>().unwrap_err();
+        assert_eq!(err.code(), "ClientConfigError");
+        let err = Site::parse_from("mars", Origin::Env("CAR_SITE")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable CAR_SITE (site): expected `intl` or `cn`, got `mars`"
+        );
+        assert_eq!(err.setting(), Setting::Site);
+        assert!(err.is_malformed());
     }
 }
