@@ -321,14 +321,25 @@ pub(crate) async fn truncate(response: Response) -> Response {
         .headers
         .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     let half = bytes.slice(..bytes.len() / 2);
-    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
-        Ok(half),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "truncated by a fault",
-        )),
-    ];
-    Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(chunks)))
+    // hyper flushes what it holds when the body is not ready; yielding once between the
+    // half and the failure makes the head and the half reach the client before the
+    // connection is cut.
+    let stream = futures_util::stream::unfold(Some(half), |state| async move {
+        match state {
+            Some(half) => Some((Ok(half), None)),
+            None => {
+                tokio::task::yield_now().await;
+                Some((
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionAborted,
+                        "truncated by a fault",
+                    )),
+                    None,
+                ))
+            }
+        }
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 #[cfg(test)]

@@ -255,16 +255,16 @@ where
             faults: faults.clone(),
         });
         let car_router = frontdoor::router(door);
-        let cos_router = with_cos_faults(
-            cos::router(CosState {
-                store: store.clone(),
-                clock: self.clock.clone(),
-                bucket,
-                region: COS_REGION.to_owned(),
-            }),
-            faults.clone(),
-            self.cos_classifier,
-        );
+        let cos_router = cos::router(CosState {
+            store: store.clone(),
+            clock: self.clock.clone(),
+            bucket,
+            region: COS_REGION.to_owned(),
+        });
+        let cos_faults = CosFaults {
+            faults: faults.clone(),
+            classify: self.cos_classifier,
+        };
 
         let (stop_tx, stop_rx) = watch::channel(false);
         let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
@@ -274,8 +274,15 @@ where
                 car_router,
                 acceptor.clone(),
                 stop_rx.clone(),
+                None,
             )),
-            tokio::spawn(serve(cos_listener, cos_router, acceptor, stop_rx)),
+            tokio::spawn(serve(
+                cos_listener,
+                cos_router,
+                acceptor,
+                stop_rx,
+                Some(cos_faults),
+            )),
         ];
         let scheme = if tls.is_some() { "https" } else { "http" };
         let url = |addr: SocketAddr| match tls {
@@ -440,6 +447,7 @@ async fn serve(
     router: Router,
     tls: Option<tokio_rustls::TlsAcceptor>,
     mut stop: watch::Receiver<bool>,
+    cos_faults: Option<CosFaults>,
 ) {
     let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
@@ -461,10 +469,12 @@ async fn serve(
         let router = router.clone();
         let watcher = graceful.watcher();
         let tls = tls.clone();
+        let cos_faults = cos_faults.clone();
         connections.spawn(async move {
             let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
                 let router = router.clone();
-                async move { answer(router, request.map(Body::new)).await }
+                let cos_faults = cos_faults.clone();
+                async move { answer(router, request.map(Body::new), cos_faults).await }
             });
             let http = hyper::server::conn::http1::Builder::new();
             // Connection errors are the client's doing or a `reset` fault; neither is
@@ -488,17 +498,41 @@ async fn serve(
     while connections.join_next().await.is_some() {}
 }
 
-/// Runs the router; a response marked [`Hangup`] becomes an error, on which hyper closes
-/// the connection without answering.
-async fn answer(router: Router, request: Request) -> Result<Response, HangupError> {
-    let response = match router.oneshot(request).await {
-        Ok(r) => r,
-        Err(never) => match never {},
+/// COS faults and how COS requests are named for them.
+#[derive(Clone)]
+struct CosFaults {
+    faults: Faults,
+    classify: CosClassifier,
+}
+
+/// Runs the router (after any COS fault); a response marked [`Hangup`] becomes an error,
+/// on which hyper closes the connection without answering.
+async fn answer(
+    router: Router,
+    request: Request,
+    cos_faults: Option<CosFaults>,
+) -> Result<Response, HangupError> {
+    let fault = cos_faults.and_then(|c| {
+        let operation = (c.classify)(request.method(), request.uri());
+        let kind = c.faults.take(Side::Cos, operation)?;
+        tracing::info!(operation, ?kind, "COS fault injected");
+        Some(kind)
+    });
+    let response = match fault {
+        Some(kind) => cos_fault(kind, request, router).await,
+        None => run(router, request).await,
     };
     if response.extensions().get::<Hangup>().is_some() {
         return Err(HangupError);
     }
     Ok(response)
+}
+
+async fn run(router: Router, request: Request) -> Response {
+    match router.oneshot(request).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    }
 }
 
 #[derive(Debug)]
@@ -512,35 +546,17 @@ impl fmt::Display for HangupError {
 
 impl std::error::Error for HangupError {}
 
-/// Wraps the COS router so COS faults apply to the operations `classify` names.
-fn with_cos_faults(router: Router, faults: Faults, classify: CosClassifier) -> Router {
-    router.layer(axum::middleware::from_fn(
-        move |request: Request, next: axum::middleware::Next| {
-            let faults = faults.clone();
-            async move {
-                let operation = classify(request.method(), request.uri());
-                match faults.take(Side::Cos, operation) {
-                    None => next.run(request).await,
-                    Some(kind) => {
-                        tracing::info!(operation, ?kind, "COS fault injected");
-                        cos_fault(kind, request, next).await
-                    }
-                }
-            }
-        },
-    ))
-}
-
-async fn cos_fault(kind: FaultKind, request: Request, next: axum::middleware::Next) -> Response {
+/// Applies the COS faults in force to a request, naming it with `classify`.
+async fn cos_fault(kind: FaultKind, request: Request, router: Router) -> Response {
     match kind {
         FaultKind::Throttle => cos_slow_down(),
         FaultKind::Status(status) => faults::gateway_status(status),
         FaultKind::Reset => faults::hangup(),
         FaultKind::Delay(d) => {
             tokio::time::sleep(d).await;
-            next.run(request).await
+            run(router, request).await
         }
-        FaultKind::Truncate => faults::truncate(next.run(request).await).await,
+        FaultKind::Truncate => faults::truncate(run(router, request).await).await,
     }
 }
 
