@@ -44,14 +44,14 @@ pub struct FrontDoor<S> {
 /// The CAR API as an axum router.
 pub fn router<S>(door: Arc<FrontDoor<S>>) -> Router
 where
-    S: CarService<Context = CallContext> + 'static,
+    S: CarService<Context = CallContext> + Send + Sync + 'static,
 {
     Router::new().fallback(handle::<S>).with_state(door)
 }
 
 async fn handle<S>(State(door): State<Arc<FrontDoor<S>>>, request: Request) -> Response
 where
-    S: CarService<Context = CallContext> + 'static,
+    S: CarService<Context = CallContext> + Send + Sync + 'static,
 {
     let request_id = new_request_id(&mut rand::thread_rng());
     let outcome = answer(&door, request, &request_id).await;
@@ -76,7 +76,7 @@ enum Answer {
 
 async fn answer<S>(door: &FrontDoor<S>, request: Request, request_id: &str) -> Answer
 where
-    S: CarService<Context = CallContext> + 'static,
+    S: CarService<Context = CallContext> + Send + Sync + 'static,
 {
     let (parts, body) = request.into_parts();
     if parts.method != Method::POST || parts.uri.path() != "/" {
@@ -163,7 +163,24 @@ where
             .map(str::to_owned),
         now: now_secs,
     };
-    Answer::Api(dispatch(door.service.as_ref(), &context, action.name, params).await)
+    if action.retry_safe {
+        return Answer::Api(dispatch(door.service.as_ref(), &context, action.name, params).await);
+    }
+    // An action that changes state commits a synced SQLite transaction, which blocks
+    // for milliseconds: it runs on a blocking thread so readers keep being served.
+    let service = door.service.clone();
+    let handle = tokio::runtime::Handle::current();
+    let name = action.name;
+    let ran = tokio::task::spawn_blocking(move || {
+        handle.block_on(dispatch(service.as_ref(), &context, name, params))
+    })
+    .await;
+    Answer::Api(ran.unwrap_or_else(|e| {
+        Err(ServiceError::new(
+            "InternalError",
+            format!("{name} failed inside the emulator: {e}"),
+        ))
+    }))
 }
 
 fn throttled(action: &str, per_second: u32) -> ServiceError {
