@@ -179,6 +179,9 @@ async fn skew_is_measured_by_the_injected_clock_at_five_minutes() {
         None,
         "exactly 5 minutes is allowed: {answer}"
     );
+    // The actions see the injected clock's time, not the request's or the system's.
+    let calls = f.recorder.calls.lock().unwrap().clone();
+    assert_eq!(calls[0].1.now, NOW as i64 + 300);
     f.clock.advance(Duration::from_secs(1));
     let (_, answer) = call.send(f.emulator.endpoint()).await;
     assert_eq!(
