@@ -148,29 +148,27 @@ pub fn sign_post_json(params: &SigningParams<'_>, body: &[u8]) -> Signature {
 
     // Hash the canonical request as a stream; it is never needed as a string here.
     let mut hasher = Sha256::new();
-    hash_canonical_request(
-        &mut hasher,
-        params.content_type,
-        params.host,
-        &hashed_payload,
+    write_canonical_request(
+        &mut |part| hasher.update(part),
+        &CanonicalParts {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &[("content-type", params.content_type), ("host", params.host)],
+            signed_headers: SIGNED_HEADERS,
+            hashed_payload: &hashed_payload,
+        },
     );
     let hashed_canonical_request = hex32(&hasher.finalize().into());
 
     let date = utc_date_bytes(params.timestamp);
-    let mut ts_buf = [0u8; 20];
-    let ts = format_i64(params.timestamp, &mut ts_buf);
-
-    let signing_key = derive_signing_key(params.secret_key, &date, params.service);
-    let mut mac = new_hmac(&signing_key);
-    mac.update(ALGORITHM.as_bytes());
-    mac.update(b"\n");
-    mac.update(ts);
-    mac.update(b"\n");
-    mac.update(&date);
-    mac.update(b"/");
-    mac.update(params.service.as_bytes());
-    mac.update(b"/tc3_request\n");
-    mac.update(&hashed_canonical_request);
+    let mac = string_to_sign_mac(
+        params.secret_key,
+        params.timestamp,
+        &date,
+        params.service,
+        &hashed_canonical_request,
+    );
     let signature = hex32(&mac.finalize().into_bytes().into());
 
     const PREFIX: &str = "TC3-HMAC-SHA256 Credential=";
@@ -213,9 +211,19 @@ pub fn sign_post_json(params: &SigningParams<'_>, body: &[u8]) -> Signature {
 ///
 /// `hashed_payload` is the lowercase hex SHA-256 of the body (see [`hashed_payload`]).
 pub fn canonical_request(content_type: &str, host: &str, hashed_payload: &str) -> String {
-    format!(
-        "POST\n/\n\ncontent-type:{content_type}\nhost:{host}\n\n{SIGNED_HEADERS}\n{hashed_payload}"
-    )
+    let mut out = Vec::with_capacity(128 + content_type.len() + host.len());
+    write_canonical_request(
+        &mut |part| out.extend_from_slice(part),
+        &CanonicalParts {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &[("content-type", content_type), ("host", host)],
+            signed_headers: SIGNED_HEADERS,
+            hashed_payload: hashed_payload.as_bytes(),
+        },
+    );
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Lowercase hex SHA-256 of `body`.
@@ -305,24 +313,301 @@ pub fn tc3_headers(
     headers
 }
 
+/// A parsed TC3 `Authorization` header:
+/// `TC3-HMAC-SHA256 Credential=<id>/<date>/<service>/tc3_request, SignedHeaders=<a;b>, Signature=<hex>`.
+///
+/// `Debug` masks the SecretId and hides the signature (which would authorise a replay).
+#[derive(Clone, Copy)]
+pub struct Authorization<'a> {
+    secret_id: &'a str,
+    date: &'a str,
+    service: &'a str,
+    signed_headers: &'a str,
+    signature: &'a str,
+}
+
+impl<'a> Authorization<'a> {
+    /// Parses the header value; the error says which part is wrong.
+    pub fn parse(value: &'a str) -> Result<Authorization<'a>, VerifyError> {
+        let malformed = VerifyError::Malformed;
+        let rest = value
+            .strip_prefix("TC3-HMAC-SHA256 ")
+            .ok_or(malformed("expected it to start with `TC3-HMAC-SHA256 `"))?;
+        let (mut credential, mut signed, mut signature) = (None, None, None);
+        for part in rest.split(',') {
+            let (key, val) = part.trim().split_once('=').ok_or(malformed(
+                "expected `Credential=…, SignedHeaders=…, Signature=…`",
+            ))?;
+            let slot = match key {
+                "Credential" => &mut credential,
+                "SignedHeaders" => &mut signed,
+                "Signature" => &mut signature,
+                _ => {
+                    return Err(malformed(
+                        "expected only Credential, SignedHeaders and Signature",
+                    ))
+                }
+            };
+            if slot.replace(val).is_some() {
+                return Err(malformed("expected each of its parts once"));
+            }
+        }
+        let credential = credential.ok_or(malformed("expected a Credential part"))?;
+        let mut scope = credential.rsplitn(4, '/');
+        let (Some("tc3_request"), Some(service), Some(date), Some(secret_id)) =
+            (scope.next(), scope.next(), scope.next(), scope.next())
+        else {
+            return Err(malformed(
+                "expected Credential=<SecretId>/<YYYY-MM-DD>/<service>/tc3_request",
+            ));
+        };
+        if secret_id.is_empty() {
+            return Err(malformed("expected a SecretId in the Credential part"));
+        }
+        Ok(Authorization {
+            secret_id,
+            date,
+            service,
+            signed_headers: signed.ok_or(malformed("expected a SignedHeaders part"))?,
+            signature: signature.ok_or(malformed("expected a Signature part"))?,
+        })
+    }
+
+    /// The SecretId the request claims.
+    pub fn secret_id(&self) -> &'a str {
+        self.secret_id
+    }
+
+    /// The credential scope's date, `YYYY-MM-DD`.
+    pub fn date(&self) -> &'a str {
+        self.date
+    }
+
+    /// The credential scope's service, e.g. `car`.
+    pub fn service(&self) -> &'a str {
+        self.service
+    }
+
+    /// The `SignedHeaders` list as sent, e.g. `content-type;host`.
+    pub fn signed_headers(&self) -> &'a str {
+        self.signed_headers
+    }
+}
+
+impl fmt::Debug for Authorization<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authorization")
+            .field("secret_id", &mask_secret_id(self.secret_id))
+            .field("date", &self.date)
+            .field("service", &self.service)
+            .field("signed_headers", &self.signed_headers)
+            .field("signature", &"** redacted **")
+            .finish()
+    }
+}
+
+/// A request as a server received it, for [`verify`].
+#[derive(Debug, Clone, Copy)]
+pub struct ReceivedRequest<'a> {
+    /// The HTTP method, e.g. `POST`.
+    pub method: &'a str,
+    /// The request path, e.g. `/`.
+    pub path: &'a str,
+    /// The query string without `?` (empty for API 3.0 `POST`s).
+    pub query: &'a str,
+    /// `X-TC-Timestamp`: its UTC date must be the credential scope's date.
+    pub timestamp: i64,
+    /// The body bytes exactly as received.
+    pub body: &'a [u8],
+}
+
+/// Why a TC3 signature was refused. Messages name the part at fault, never a key or a
+/// signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyError {
+    /// The `Authorization` value cannot be parsed.
+    Malformed(&'static str),
+    /// `SignedHeaders` is unusable (the message says why).
+    SignedHeaders(String),
+    /// A header named in `SignedHeaders` was not sent.
+    MissingHeader(String),
+    /// The credential scope does not fit the timestamp or the service.
+    Scope(String),
+    /// Everything parsed, but the signature is not the one the key makes.
+    Mismatch,
+}
+
+impl VerifyError {
+    /// The API 3.0 error code a service answers with.
+    pub fn error_code(&self) -> &'static str {
+        match self {
+            VerifyError::Mismatch => "AuthFailure.SignatureFailure",
+            _ => "AuthFailure.InvalidAuthorization",
+        }
+    }
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyError::Malformed(what) => {
+                write!(f, "the Authorization header is malformed: {what}")
+            }
+            VerifyError::SignedHeaders(why) => write!(f, "SignedHeaders {why}"),
+            VerifyError::MissingHeader(name) => {
+                write!(f, "the signed header `{name}` was not sent")
+            }
+            VerifyError::Scope(why) => write!(f, "the credential scope {why}"),
+            VerifyError::Mismatch => f.write_str("the request signature does not match"),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+/// Checks a received request's TC3 signature made with `secret_key` for `service`.
+///
+/// The canonical request is rebuilt by the signer's own code from what was received: the
+/// method, path and query, every header `SignedHeaders` names (looked up with `header`,
+/// values trimmed; any set that includes `content-type` and `host`, as the service
+/// accepts), and the hash of the body. The signatures are compared in constant time.
+pub fn verify<'h>(
+    authorization: &Authorization<'_>,
+    secret_key: &str,
+    service: &str,
+    request: &ReceivedRequest<'_>,
+    header: impl Fn(&str) -> Option<&'h str>,
+) -> Result<(), VerifyError> {
+    let names: Vec<&str> = authorization.signed_headers.split(';').collect();
+    if let Some(bad) = names
+        .iter()
+        .find(|n| n.is_empty() || n.bytes().any(|b| b.is_ascii_uppercase()))
+    {
+        return Err(VerifyError::SignedHeaders(format!(
+            "must be lowercase header names separated by `;`, got `{bad}` in `{}`",
+            authorization.signed_headers
+        )));
+    }
+    for required in ["content-type", "host"] {
+        if !names.contains(&required) {
+            return Err(VerifyError::SignedHeaders(format!(
+                "must include `{required}`, got `{}`",
+                authorization.signed_headers
+            )));
+        }
+    }
+    let mut headers = Vec::with_capacity(names.len());
+    for name in &names {
+        let value = header(name).ok_or_else(|| VerifyError::MissingHeader((*name).to_owned()))?;
+        headers.push((*name, value.trim()));
+    }
+    let date = utc_date_bytes(request.timestamp);
+    if authorization.date.as_bytes() != date {
+        return Err(VerifyError::Scope(format!(
+            "date `{}` is not the UTC date of the timestamp {} ({})",
+            authorization.date,
+            request.timestamp,
+            ascii_str(&date)
+        )));
+    }
+    if authorization.service != service {
+        return Err(VerifyError::Scope(format!(
+            "service `{}` is not `{service}`",
+            authorization.service
+        )));
+    }
+    let mut sent = [0u8; 32];
+    if hex::decode_to_slice(authorization.signature, &mut sent).is_err() {
+        return Err(VerifyError::Mismatch);
+    }
+
+    let hashed_payload = hex32(&Sha256::digest(request.body).into());
+    let mut hasher = Sha256::new();
+    write_canonical_request(
+        &mut |part| hasher.update(part),
+        &CanonicalParts {
+            method: request.method,
+            path: request.path,
+            query: request.query,
+            headers: &headers,
+            signed_headers: authorization.signed_headers,
+            hashed_payload: &hashed_payload,
+        },
+    );
+    let hashed_canonical_request = hex32(&hasher.finalize().into());
+    string_to_sign_mac(
+        secret_key,
+        request.timestamp,
+        &date,
+        service,
+        &hashed_canonical_request,
+    )
+    .verify_slice(&sent)
+    .map_err(|_| VerifyError::Mismatch)
+}
+
 /// `AKID****`-style masking for logs and `Debug`: the first 4 characters, then `****`.
 pub fn mask_secret_id(secret_id: &str) -> String {
     let prefix: String = secret_id.chars().take(4).collect();
     format!("{prefix}****")
 }
 
-fn hash_canonical_request(
-    hasher: &mut Sha256,
-    content_type: &str,
-    host: &str,
-    hashed_payload: &[u8; 64],
-) {
-    hasher.update(b"POST\n/\n\ncontent-type:");
-    hasher.update(content_type.as_bytes());
-    hasher.update(b"\nhost:");
-    hasher.update(host.as_bytes());
-    hasher.update(b"\n\ncontent-type;host\n");
-    hasher.update(hashed_payload);
+/// What step 1 covers: the one place the canonical request's layout is written down,
+/// shared by the signer and [`verify`].
+struct CanonicalParts<'a> {
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    /// Lowercase names with their values, in `signed_headers` order.
+    headers: &'a [(&'a str, &'a str)],
+    signed_headers: &'a str,
+    hashed_payload: &'a [u8],
+}
+
+/// Step 1: `METHOD\nPATH\nQUERY\n` + `name:value\n` per signed header + `\n` +
+/// `signed;headers\n` + the body hash, fed to `sink` piece by piece.
+fn write_canonical_request(sink: &mut dyn FnMut(&[u8]), parts: &CanonicalParts<'_>) {
+    sink(parts.method.as_bytes());
+    sink(b"\n");
+    sink(parts.path.as_bytes());
+    sink(b"\n");
+    sink(parts.query.as_bytes());
+    sink(b"\n");
+    for (name, value) in parts.headers {
+        sink(name.as_bytes());
+        sink(b":");
+        sink(value.as_bytes());
+        sink(b"\n");
+    }
+    sink(b"\n");
+    sink(parts.signed_headers.as_bytes());
+    sink(b"\n");
+    sink(parts.hashed_payload);
+}
+
+/// Steps 2-3 up to the final HMAC: keyed with the derived signing key and fed the string
+/// to sign. The signer hex-encodes its output; [`verify`] compares it in constant time.
+fn string_to_sign_mac(
+    secret_key: &str,
+    timestamp: i64,
+    date: &[u8; 10],
+    service: &str,
+    hashed_canonical_request: &[u8; 64],
+) -> HmacSha256 {
+    let mut ts_buf = [0u8; 20];
+    let ts = format_i64(timestamp, &mut ts_buf);
+    let signing_key = derive_signing_key(secret_key, date, service);
+    let mut mac = new_hmac(&signing_key);
+    mac.update(ALGORITHM.as_bytes());
+    mac.update(b"\n");
+    mac.update(ts);
+    mac.update(b"\n");
+    mac.update(date);
+    mac.update(b"/");
+    mac.update(service.as_bytes());
+    mac.update(b"/tc3_request\n");
+    mac.update(hashed_canonical_request);
+    mac
 }
 
 fn derive_signing_key(secret_key: &str, date: &[u8; 10], service: &str) -> [u8; 32] {

@@ -9,8 +9,9 @@
 //! listener that stops accepting, is recorded and makes dropping the [`TestServer`]
 //! panic, so the test that used it fails with the reason.
 //!
-//! It verifies signatures with this crate's own signer; what ties that signer to
-//! Tencent's is the known-answer tests in `signing` and `tests/signing_vectors.rs`.
+//! It verifies signatures with [`signing::verify`], which rebuilds the canonical request
+//! with the signer's own code; what ties both to Tencent's is the known-answer tests in
+//! `signing`, `tests/signing_vectors.rs` and `tests/signing_verify.rs`.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -23,7 +24,7 @@ use hyper::{Request, Response};
 use serde_json::{json, Map, Value};
 
 use crate::meta::{self, Shape};
-use crate::signing::{self, SigningParams};
+use crate::signing;
 
 /// The secret ID the server accepts by default.
 pub const TEST_SECRET_ID: &str = "AKIDtestserverEXAMPLE0000000000000000";
@@ -583,42 +584,22 @@ fn verify<'h>(
             format!("the request timestamp {ts} is too far from the server time {now}"),
         ));
     }
-    let parts = parse_authorization(auth).ok_or((
-        "AuthFailure.InvalidAuthorization",
-        "the Authorization header is malformed".to_string(),
-    ))?;
-    if parts.secret_id != state.secret_id {
+    let parts = signing::Authorization::parse(auth).map_err(|e| (e.error_code(), e.to_string()))?;
+    if parts.secret_id() != state.secret_id {
         return Err((
             "AuthFailure.SecretIdNotFound",
             "the SecretId is not known".into(),
         ));
     }
-    let service = meta_service();
-    if parts.scope != format!("{}/{}/tc3_request", signing::utc_date(ts), service) {
-        return Err((
-            "AuthFailure.InvalidAuthorization",
-            format!(
-                "the credential scope `{}` does not match the timestamp and service",
-                parts.scope
-            ),
-        ));
-    }
-    if parts.signed_headers != "content-type;host" {
-        return Err((
-            "AuthFailure.InvalidAuthorization",
-            format!("unexpected SignedHeaders `{}`", parts.signed_headers),
-        ));
-    }
-    let host = header("host").unwrap_or_default();
-    let params_sig = SigningParams::new(&state.secret_id, &state.secret_key, service, host, ts)
-        .with_content_type(content_type);
-    let expected = signing::sign_post_json(&params_sig, body);
-    if expected.signature() != parts.signature {
-        return Err((
-            "AuthFailure.SignatureFailure",
-            "the request signature does not match".into(),
-        ));
-    }
+    let received = signing::ReceivedRequest {
+        method: "POST",
+        path: "/",
+        query: "",
+        timestamp: ts,
+        body,
+    };
+    signing::verify(&parts, &state.secret_key, meta_service(), &received, header)
+        .map_err(|e| (e.error_code(), e.to_string()))?;
     if let Some(token) = &state.token {
         if header("x-tc-token") != Some(token.as_str()) {
             return Err((
@@ -663,36 +644,6 @@ fn verify<'h>(
 
 fn meta_service() -> &'static str {
     crate::metadata::SERVICE.name
-}
-
-struct AuthParts<'a> {
-    secret_id: &'a str,
-    scope: &'a str,
-    signed_headers: &'a str,
-    signature: &'a str,
-}
-
-fn parse_authorization(v: &str) -> Option<AuthParts<'_>> {
-    let rest = v.strip_prefix("TC3-HMAC-SHA256 ")?;
-    let mut cred = None;
-    let mut signed = None;
-    let mut sig = None;
-    for part in rest.split(", ") {
-        let (k, val) = part.split_once('=')?;
-        match k {
-            "Credential" => cred = Some(val),
-            "SignedHeaders" => signed = Some(val),
-            "Signature" => sig = Some(val),
-            _ => return None,
-        }
-    }
-    let (secret_id, scope) = cred?.split_once('/')?;
-    Some(AuthParts {
-        secret_id,
-        scope,
-        signed_headers: signed?,
-        signature: sig?,
-    })
 }
 
 /// A plausible success answer for `action`, made from the spec's output members.

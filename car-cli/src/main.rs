@@ -6,6 +6,7 @@ mod call;
 mod cli;
 mod completions;
 mod configure;
+mod emulator_cmd;
 mod exit;
 mod input;
 mod output;
@@ -62,6 +63,9 @@ fn collect_args(raw: impl Iterator<Item = OsString>) -> Result<Vec<String>, Fail
 }
 
 fn run(args: Vec<String>) -> Result<(), Failure> {
+    if args.get(1).map(String::as_str) == Some("emulator") {
+        return emulator_cmd::run(&args[2..]);
+    }
     let line = argv::prepare(args)?;
     // Build only what this invocation needs: one action's flags, not all 33 commands'.
     let root = match &line.target {

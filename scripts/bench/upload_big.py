@@ -37,8 +37,8 @@ def main():
     cos.upload_file(Bucket=cred["CosBucket"], Key=cred["Path"], LocalFilePath=path,
                     PartSize=int(part_mb), MAXThread=int(threads))
     seconds = time.monotonic() - started
-    head = cos.head_object(Bucket=cred["CosBucket"], Key=cred["Path"])
-    print(json.dumps({"size": os.path.getsize(path), "stored": int(head["Content-Length"]),
+    head = {k.lower(): v for k, v in cos.head_object(Bucket=cred["CosBucket"], Key=cred["Path"]).items()}
+    print(json.dumps({"size": os.path.getsize(path), "stored": int(head["content-length"]),
                       "crc64": head.get("x-cos-hash-crc64ecma"), "seconds": round(seconds, 3)}))
 
 

@@ -1,6 +1,11 @@
 //! The CAR API side: TC3 authentication, the envelope, parameter checks and the state
 //! behind all 33 actions.
 
+pub mod accounts;
+pub mod auth;
+pub mod frontdoor;
+pub mod params;
+pub mod rate_limit;
 pub mod state;
 
 /// What the front door knows about a request when it hands the parameters to the state:

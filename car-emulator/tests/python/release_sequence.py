@@ -54,7 +54,7 @@ def release(client, cos_endpoint, work_dir):
     app_id = call(client, "CreateApplication", {"ApplicationName": "sdk-release", "ApplicationType": "Application3D"})["ApplicationId"]
     emit(step="CreateApplication", application_id=app_id)
     call(client, "ModifyApplicationBaseInfo", {
-        "ApplicationId": app_id, "ApplicationExePath": EXE, "ApplicationInterList": [],
+        "ApplicationId": app_id, "ApplicationExePath": EXE, "ApplicationInterList": "",
         "ApplicationBaseInfo": {"WindowUseType": "ApplicationWindow", "WindowName": "Game", "WindowClassName": "UnrealWindow", "WindowCaptureMode": "HOOK"},
     })
     version = call(client, "CreateApplicationVersion", {"ApplicationId": app_id, "ApplicationFileName": "game.zip"})["Version"]
@@ -70,13 +70,14 @@ def release(client, cos_endpoint, work_dir):
                                 Token=cred["SessionToken"], Scheme="http", Domain=cos_endpoint))
     # Multipart above 1 MiB; the SDK picks the parts and signs every request itself.
     cos.upload_file(Bucket=cred["CosBucket"], Key=cred["Path"], LocalFilePath=package, PartSize=1, MAXThread=2)
-    head = cos.head_object(Bucket=cred["CosBucket"], Key=cred["Path"])
-    emit(step="upload", package=package, size=int(head["Content-Length"]), crc64=head.get("x-cos-hash-crc64ecma"),
-         etag=head.get("ETag"))
+    # Header names are case-insensitive; the SDK hands them back as received.
+    head = {k.lower(): v for k, v in cos.head_object(Bucket=cred["CosBucket"], Key=cred["Path"]).items()}
+    emit(step="upload", package=package, size=int(head["content-length"]), crc64=head.get("x-cos-hash-crc64ecma"),
+         etag=head.get("etag"))
 
     # Keys are scoped to the version's path: another key in the bucket is refused.
     try:
-        cos.put_object(Bucket=cred["CosBucket"], Key=cred["Path"] + ".other", Body=b"x")
+        cos.put_object(Bucket=cred["CosBucket"], Key=cred["Path"].replace(version_id, "ver-other"), Body=b"x")
         emit(step="scope", refused=False)
     except Exception as e:  # CosServiceError
         emit(step="scope", refused=True, code=getattr(e, "get_error_code", lambda: None)())
