@@ -41,8 +41,8 @@ async fn the_official_python_sdks_release_a_version_and_call_every_action() {
     );
     let args = [
         script.to_string(),
-        host(&emulator.endpoint()),
-        host(&emulator.cos_endpoint()),
+        host(emulator.endpoint()),
+        host(emulator.cos_endpoint()),
         emulator.secret_id().to_string(),
         emulator.secret_key().to_string(),
         work.path().display().to_string(),
