@@ -1,35 +1,34 @@
 #!/usr/bin/env bash
-# Builds `car` and runs it against the built-in loopback CAR server: no account, no
-# network. The server checks every TC3 signature and parameter like the real service and
-# answers with sample data made from spec/car.json.
+# Builds `car` and runs it on the built-in emulator (`car --local`): no account, no
+# network. Each command starts the emulator in its own process on one data directory,
+# so what one command creates, the next one sees.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== building car and the loopback server"
-cargo build --quiet -p car-cli --bin car --example loopback_server
+echo "== building car"
+cargo build --quiet -p car-cli --bin car
 target=${CARGO_TARGET_DIR:-target}
 car="$target/debug/car"
 
 tmp=$(mktemp -d)
-"$target/debug/examples/loopback_server" >"$tmp/server.out" &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do grep -q '^endpoint=' "$tmp/server.out" 2>/dev/null && break; sleep 0.05; done
-endpoint=$(sed -n 's/^endpoint=//p' "$tmp/server.out")
-
-# Throw-away keys the loopback server accepts, in a private HOME.
+trap 'rm -rf "$tmp"' EXIT
+# A private HOME (no tccli profile or keys of yours are read) and a throw-away data dir.
 mkdir -p "$tmp/home"
 export HOME="$tmp/home" CAR_METADATA_ENDPOINT=off
-export TENCENTCLOUD_SECRET_ID=$(sed -n 's/^TENCENTCLOUD_SECRET_ID=//p' "$tmp/server.out")
-export TENCENTCLOUD_SECRET_KEY=$(sed -n 's/^TENCENTCLOUD_SECRET_KEY=//p' "$tmp/server.out")
+data="$tmp/emulator"
 
 run() {
-  printf '\n$ car %s\n' "$*"
-  "$car" "$@" --endpoint "$endpoint" 2>&1 || printf '(exit status %s)\n' "$?"
+  printf '\n$ car --local %s\n' "$*" >&2
+  "$car" --local --data-dir "$data" "$@" || printf '(exit status %s)\n' "$?" >&2
 }
 
-run describe-concurrent-count
-run DescribeApplicationList --Offset 0 --Limit 10 --filter 'UserApplicationList[].ApplicationId'
-run describe-cos-credential --application-id app-demo --output table
-run create-session --user-id u-1 --user-ip 10.0.0.1 --client-session c2Vzc2lvbg== --dry-run
+app=$(run create-application --application-name demo-game --application-type Application3D \
+  --filter ApplicationId --output text)
+echo "$app"
+run describe-application-list --offset 0 --limit 10 --output table
+run create-application-version --application-id "$app" --application-file-name game.zip \
+  --filter 'Version.[ApplicationVersionId,ApplicationVersionStatus]' --output text
+run describe-cos-credential --application-id "$app" --application-file-name game.zip \
+  --filter '{bucket: CosBucket, region: CosRegion, path: Path}'
+run create-application-version --application-id "$app" --application-file-name other.zip
 run describe-application-list --offset zero

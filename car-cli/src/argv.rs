@@ -53,6 +53,8 @@ pub const GLOBALS: &[(&str, Takes)] = &[
     ("detail", Takes::Nothing),
     ("dry-run", Takes::Nothing),
     ("insecure-http", Takes::Nothing),
+    ("local", Takes::Nothing),
+    ("data-dir", Takes::One),
     ("all-pages", Takes::Nothing),
     ("wait-until", Takes::One),
     ("wait-timeout", Takes::One),

@@ -8,6 +8,7 @@ use car_api::config::{ConfigLoader, CredentialsSource, Origin, OutputFormat, Res
 use car_api::credentials::{Credentials, CredentialsError, StaticProvider};
 use car_api::meta::ActionMeta;
 use car_api::{Client, ErrorKind, Site};
+use car_emulator::RunningEmulator;
 use serde_json::Value;
 
 use crate::cli::{Format, Globals};
@@ -37,7 +38,7 @@ struct Settings {
 
 /// Every setting from its flag, the environment or the profile, by the one precedence
 /// table of `car_api::config`; the profile is read once, there.
-fn resolve(g: &Globals) -> Result<Settings, Failure> {
+fn resolve(g: &Globals, local: Option<&RunningEmulator>) -> Result<Settings, Failure> {
     let flag = Origin::Flag;
     let mut l = ConfigLoader::new()
         // tccli (through Python's requests) honours these variables.
@@ -81,7 +82,16 @@ fn resolve(g: &Globals) -> Result<Settings, Failure> {
             .timeout(t, flag("--timeout"))
             .connect_timeout(t.min(MAX_CONNECT_TIMEOUT), flag("--timeout"));
     }
-    let config = credentials(g, l).resolve()?;
+    let mut l = credentials(g, l);
+    if let Some(emulator) = local {
+        l = l
+            .endpoint(emulator.endpoint().to_string(), flag("--local"))
+            .keys(Credentials::new(
+                emulator.secret_id(),
+                emulator.secret_key(),
+            ));
+    }
+    let config = l.resolve()?;
     let output = match config.output().value() {
         OutputFormat::Json => Format::Json,
         OutputFormat::Table => Format::Table,
@@ -114,6 +124,24 @@ const PLACEHOLDER_KEY: &str = "PlaceholderSecretKeyForDryRun000";
 /// Checks the credential and header options, before anything is read or sent.
 pub fn check_flags(g: &Globals) -> Vec<String> {
     let mut problems = Vec::new();
+    if g.local {
+        // The emulator supplies the endpoint and the keys; another source of either
+        // would be silently ignored, so it is refused instead.
+        let given = [
+            ("--endpoint", g.endpoint.is_some()),
+            ("--site", g.site.is_some()),
+            ("--secretId", g.secret_id.is_some()),
+            ("--use-cvm-role", g.use_cvm_role),
+            ("--role-arn", g.role_arn.is_some()),
+        ];
+        for (flag, _) in given.iter().filter(|(_, on)| *on) {
+            problems.push(format!(
+                "{flag}: cannot be combined with --local, which runs against the built-in emulator with its own endpoint and keys"
+            ));
+        }
+    } else if g.data_dir.is_some() {
+        problems.push("--data-dir: only means something with --local (or `car emulator`)".into());
+    }
     match (&g.secret_id, &g.secret_key) {
         (Some(_), None) => problems.push("--secretId: give --secretKey with it".to_string()),
         (None, Some(_)) => problems.push("--secretKey: give --secretId with it".to_string()),
@@ -183,10 +211,9 @@ fn credentials(g: &Globals, l: ConfigLoader) -> ConfigLoader {
     }
 }
 
-/// Sends the request (or prints it under `--dry-run`) and prints the answer.
+/// Sends the request (or prints it under `--dry-run`) and prints the answer; with
+/// `--local`, to an emulator started in this process for this one command.
 pub fn run(g: &Globals, req: Request) -> Result<(), Failure> {
-    let settings = resolve(g)?;
-    let client = client(g, settings.config.clone())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -197,6 +224,25 @@ pub fn run(g: &Globals, req: Request) -> Result<(), Failure> {
                 format!("cannot start the I/O runtime: {e}"),
             )
         })?;
+    if !g.local {
+        return run_on(&rt, g, req, None);
+    }
+    let data_dir = g.data_dir.clone().map(std::path::PathBuf::from);
+    let emulator = rt.block_on(crate::emulator_cmd::start_local(data_dir))?;
+    let result = run_on(&rt, g, req, Some(&emulator));
+    // Requests in flight finish and the data directory is released before exiting.
+    rt.block_on(emulator.shutdown());
+    result
+}
+
+fn run_on(
+    rt: &tokio::runtime::Runtime,
+    g: &Globals,
+    req: Request,
+    local: Option<&RunningEmulator>,
+) -> Result<(), Failure> {
+    let settings = resolve(g, local)?;
+    let client = client(g, settings.config.clone())?;
     tracing::debug!(action = req.action.name, body = %crate::actions::redacted_body(req.action, &req.body), "request");
     if g.dry_run {
         return match rt.block_on(dry_run(&client, &req)) {

@@ -118,6 +118,13 @@ fn global_args() -> Vec<Arg> {
             .help_heading(GLOBAL),
         value("wait-until", "NAME=KEY", "Repeat a Describe action until one of the spec's named waiters is satisfied for KEY, e.g. ApplicationVersionReady=ver-1a2b3c4d; prints the entry"),
         value("wait-timeout", "SECONDS", "Time allowed for --wait-until (default 180)"),
+        Arg::new("local")
+            .long("local")
+            .help("Run the command against the built-in emulator (started in this process, state kept in its data directory): no account, no network")
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .help_heading(GLOBAL),
+        value("data-dir", "DIR", "The emulator's data directory for --local (default: the platform data directory, e.g. ~/.local/share/car/emulator)"),
         Arg::new("insecure-http")
             .long("insecure-http")
             .help("Allow a plain http:// endpoint (CAR or STS) on a host that is not loopback; keys and tokens then cross the network in cleartext")
@@ -191,6 +198,10 @@ pub struct Globals {
     pub skeleton: Option<String>,
     pub dry_run: bool,
     pub insecure_http: bool,
+    /// `--local`: run against an in-process emulator.
+    pub local: bool,
+    /// `--data-dir`: the emulator's data directory under `--local`.
+    pub data_dir: Option<String>,
     pub all_pages: bool,
     pub wait_until: Option<String>,
     pub wait_timeout: Option<String>,
@@ -238,6 +249,8 @@ impl Globals {
             skeleton: s("generate-cli-skeleton"),
             dry_run: flag("dry-run"),
             insecure_http: flag("insecure-http"),
+            local: flag("local"),
+            data_dir: s("data-dir"),
             all_pages: flag("all-pages"),
             wait_until: s("wait-until"),
             wait_timeout: s("wait-timeout"),

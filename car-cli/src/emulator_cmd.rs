@@ -110,8 +110,6 @@ pub fn default_data_dir() -> Result<PathBuf, Failure> {
 
 /// Starts an emulator in this process on free loopback ports with the data directory's
 /// credentials: what `car --local` runs one command against.
-// Not called yet: `car --local` (wired in main.rs at merge) runs one command against it.
-#[allow(dead_code)]
 pub async fn start_local(data_dir: Option<PathBuf>) -> Result<RunningEmulator, Failure> {
     let dir = match data_dir {
         Some(d) => d,
