@@ -24,7 +24,7 @@ fi
 
 # name | file | regex of mutant names to keep ("" = all) | cargo test arguments
 targets=(
-  "signing|car-api/src/signing.rs||--lib --test signing_vectors"
+  "signing|car-api/src/signing.rs||--lib --test signing_vectors --test signing_keys --test signing_verify"
   "retry|car-api/src/retry.rs||--lib --test faults"
   "classify|car-api/src/client.rs|classify_answer|send_failure|call_raw|--lib --test faults --test trace_output"
   "rate_limit|car-api/src/rate_limit.rs||--lib --test faults"
