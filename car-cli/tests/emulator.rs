@@ -4,50 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
-use common::{Sandbox, BIN};
-use serde_json::Value;
-
-struct Running {
-    child: Child,
-    info: Value,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `car emulator ARGS` and reads its info line.
-fn start(sandbox: &Sandbox, args: &[&str]) -> Running {
-    let mut child = Command::new(BIN)
-        .arg("emulator")
-        .args(args)
-        .env_clear()
-        .envs(sandbox.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start car emulator");
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .expect("read the info line");
-    let info = serde_json::from_str(&line)
-        .unwrap_or_else(|e| panic!("the first line is not JSON ({e}): {line:?}"));
-    Running { child, info }
-}
-
-fn text<'a>(info: &'a Value, key: &str) -> &'a str {
-    info[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("`{key}` missing from {info}"))
-}
+use common::{start_emulator as start, text, Running, Sandbox};
 
 /// Sends SIGTERM and waits for the exit.
 fn terminate(running: &mut Running) -> std::process::ExitStatus {

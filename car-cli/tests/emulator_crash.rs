@@ -5,42 +5,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use car_api::cos_signing::{authorization, is_signed_header, CosRequest, KeyTime};
-use common::{Sandbox, BIN};
+use common::{start_emulator, Running, Sandbox, BIN};
 use serde_json::Value;
 
-struct Emulator {
-    child: Child,
-    info: Value,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(sb: &Sandbox, dir: &str) -> Emulator {
-    let mut child = Command::new(BIN)
-        .args(["emulator", "--data-dir", dir])
-        .env_clear()
-        .envs(sb.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info = serde_json::from_str(&line).unwrap();
-    Emulator { child, info }
+fn start(sb: &Sandbox, dir: &str) -> Running {
+    start_emulator(sb, &["--data-dir", dir])
 }
 
 fn field<'a>(v: &'a Value, k: &str) -> &'a str {
@@ -49,7 +24,7 @@ fn field<'a>(v: &'a Value, k: &str) -> &'a str {
 }
 
 /// Runs `car ARGS` against `emu` with its keys.
-fn car(sb: &Sandbox, emu: &Emulator, args: &[&str]) -> Value {
+fn car(sb: &Sandbox, emu: &Running, args: &[&str]) -> Value {
     let mut sb_args = vec!["--endpoint", field(&emu.info, "endpoint")];
     sb_args.extend_from_slice(args);
     let out = Command::new(BIN)
@@ -69,7 +44,7 @@ fn car(sb: &Sandbox, emu: &Emulator, args: &[&str]) -> Value {
 }
 
 /// Opens a connection to the COS side and sends a signed request head for `key`.
-fn cos_request(emu: &Emulator, cred: &Value, method: &str, length: Option<u64>) -> TcpStream {
+fn cos_request(emu: &Running, cred: &Value, method: &str, length: Option<u64>) -> TcpStream {
     let host = field(&emu.info, "cos_endpoint")
         .trim_start_matches("http://")
         .trim_end_matches('/')

@@ -5,10 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
-use common::{Sandbox, BIN};
+use common::{start_emulator, Sandbox};
 
 #[test]
 fn what_one_local_command_creates_the_next_one_lists() {
@@ -112,21 +109,9 @@ fn local_on_a_directory_a_running_emulator_holds_is_a_configuration_error() {
     let sb = Sandbox::empty();
     let dir = sb.path("emu");
     let dir = dir.to_str().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["emulator", "--data-dir", dir])
-        .env_clear()
-        .envs(sb.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let emulator = start_emulator(&sb, &["--data-dir", dir]);
     let run = sb.car(&["--local", "--data-dir", dir, "describe-concurrent-count"]);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(emulator);
     run.expect(5);
     assert!(run.stderr.contains("in use"), "{}", run.stderr);
 }

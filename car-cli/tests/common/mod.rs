@@ -3,9 +3,11 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
 
 use car_api::test_server::{TEST_SECRET_ID, TEST_SECRET_KEY};
 
@@ -144,4 +146,43 @@ pub fn assert_no_panic(run: &Run, args: &[&str]) {
 pub fn mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777
+}
+
+/// A `car emulator` process and the info line it printed.
+pub struct Running {
+    pub child: Child,
+    pub info: Value,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `car emulator ARGS` and reads its info line (killed on drop).
+pub fn start_emulator(sandbox: &Sandbox, args: &[&str]) -> Running {
+    let mut child = Command::new(BIN)
+        .arg("emulator")
+        .args(args)
+        .env_clear()
+        .envs(sandbox.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start car emulator");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .expect("read the info line");
+    let info = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("the first line is not JSON ({e}): {line:?}"));
+    Running { child, info }
+}
+
+pub fn text<'a>(info: &'a Value, key: &str) -> &'a str {
+    info[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("`{key}` missing from {info}"))
 }
