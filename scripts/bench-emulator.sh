@@ -22,8 +22,8 @@ if [[ ! -x $venv/bin/python ]]; then
   "$venv/bin/python" -m pip install --quiet "tencentcloud-sdk-python-intl-en==3.1.193" "cos-python-sdk-v5==1.9.44"
 fi
 
-cargo build --quiet --release -p car-cli --bin car --example loopback_server
-cargo build --quiet --release -p car-emulator --example wrk_request
+cargo build --quiet --release -p car-cli --bin car
+cargo build --quiet --release -p car-emulator --example wrk_request --example scripted_server
 car=$target/release/car
 tmp=$(mktemp -d)
 pids=()
@@ -44,7 +44,7 @@ rate() { # name endpoint-host secret-id secret-key
 }
 
 echo "== 1. request rate, 16 keep-alive connections, ${secs}s each"
-"$target/release/examples/loopback_server" >"$tmp/ts.out" &
+"$target/release/examples/scripted_server" >"$tmp/ts.out" &
 pids+=($!)
 first_line "$tmp/ts.out"
 ts_host=$(sed -n 's/^endpoint=//p' "$tmp/ts.out" | host_of)
@@ -65,7 +65,7 @@ for i in 1 2 3; do
     "$car" create-application --application-name "bench-$i" --application-type Application3D \
     --endpoint "http://$emu_host" >/dev/null
 done
-rate "stateless test server" "$ts_host" "$ts_id" "$ts_key"
+rate "stateless scripted server" "$ts_host" "$ts_id" "$ts_key"
 rate "car-emulator (stateful)" "$emu_host" "$emu_id" "$emu_key"
 
 echo "== 2. start-up: \`car emulator\` to its first stdout line (20 starts)"

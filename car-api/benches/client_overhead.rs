@@ -7,9 +7,9 @@ use car_api::operations::{
     DescribeApplicationListRequest, DescribeApplicationListRequired,
     DescribeApplicationListResponse,
 };
-use car_api::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::types::{Filter, FilterRequired};
 use car_api::{decode_response, Client, RetryConfig};
+use car_emulator::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
 const RESPONSE: &[u8] = br#"{"Response":{"UserApplicationList":[{"ApplicationId":"app-1a2b3c4d","ApplicationName":"demo","ApplicationType":"Application3D","ApplicationExePath":"demo/demo.exe","ApplicationRunStatus":"ApplicationRunning","ApplicationUpdateStatus":"ApplicationUpdateNormal","ApplicationCreateTime":"2026-01-01T00:00:00+08:00","ApplicationVersions":[{"ApplicationVersionId":"ver-1","ApplicationVersionSize":1024,"ApplicationVersionStatus":"Inuse","ApplicationVersionName":"demo.zip","CreateTime":"2026-01-01T00:00:00+08:00"}],"ApplicationUpdateProgress":100,"ApplicationNature":"PRIVATE"}],"ApplicationTotal":1,"RequestId":"6e1e7a7e-3a0b-4ab8-b1b5-9b6c3f0f1c2d"}}"#;

@@ -63,8 +63,6 @@ mod error;
 mod overrides;
 mod rate_limit;
 mod retry;
-#[cfg(feature = "test-server")]
-pub mod test_server;
 mod wire;
 
 pub use client::{

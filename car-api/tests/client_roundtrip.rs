@@ -1,7 +1,6 @@
 //! All 33 actions through the typed client against the loopback server, which checks
 //! each TC3 signature and the parameters against the spec, and answers with Tencent's
 //! published example response for the action.
-#![cfg(feature = "test-server")]
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,8 +10,8 @@ mod filled_defaults;
 use filled_defaults::drop_filled_defaults;
 
 use car_api::credentials::Credentials;
-use car_api::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::{visit_operation, Client, Operation, OperationVisitor, RetryConfig};
+use car_emulator::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use serde_json::{Map, Value};
 
 fn examples() -> Map<String, Value> {

@@ -1,10 +1,9 @@
 //! Client configuration: defaults from a tccli profile, and clear errors for bad settings.
-#![cfg(feature = "test-server")]
 
 use car_api::credentials::{DefaultChain, Env};
 use car_api::operations::DescribeConcurrentCountRequest;
-use car_api::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::{Client, Site};
+use car_emulator::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 
 fn home_with_profile(endpoint: &str, region: &str) -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();

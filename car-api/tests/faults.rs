@@ -12,9 +12,9 @@ use car_api::operations::{
     CreateApplicationRequest, CreateApplicationRequired, DescribeApplicationListRequest,
     DescribeApplicationListRequired,
 };
-use car_api::test_server::{RefusingPort, Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::types::ApplicationType;
 use car_api::{Client, ErrorKind, RetryConfig};
+use car_emulator::test_server::{RefusingPort, Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 
 fn retry(max_attempts: u32) -> RetryConfig {
     RetryConfig {

@@ -1,6 +1,5 @@
 //! TLS and connection failures say what is probably wrong and what to do, tested
 //! against loopback servers that really make each mistake.
-#![cfg(feature = "test-server")]
 
 mod support;
 
@@ -8,8 +7,8 @@ use std::sync::Arc;
 
 use car_api::credentials::Credentials;
 use car_api::operations::DescribeConcurrentCountRequest;
-use car_api::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::{Client, ClientBuilder, RetryConfig};
+use car_emulator::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use tokio::io::AsyncWriteExt;
 
 fn builder(endpoint: &str) -> ClientBuilder {

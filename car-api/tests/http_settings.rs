@@ -1,7 +1,6 @@
 //! One set of HTTP settings for every outbound client: STS honours the CA bundle and the
 //! proxy the CAR client uses, and proxies from the environment apply only when asked
 //! for, `NO_PROXY` included.
-#![cfg(feature = "test-server")]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,8 +11,8 @@ use car_api::credentials::{
 };
 use car_api::http::{CaBundle, HttpSettings, ProxySettings};
 use car_api::operations::DescribeConcurrentCountRequest;
-use car_api::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::{Client, RetryConfig};
+use car_emulator::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 /// What STS answers to AssumeRole (the shape of Tencent's documented example).

@@ -8,7 +8,7 @@
 
 use std::process::Command;
 
-use car_api::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
+use car_emulator::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use serde_json::Value;
 
 #[test]

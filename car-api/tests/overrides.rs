@@ -1,13 +1,12 @@
 //! Per-call overrides through `Client::with_overrides`: timeout, attempts and extra
 //! headers for some calls, without a new client.
-#![cfg(feature = "test-server")]
 
 use std::time::Duration;
 
 use car_api::credentials::Credentials;
 use car_api::operations::{DescribeApplicationListRequest, DescribeApplicationListRequired};
-use car_api::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::{CallOverrides, Client, ErrorKind, RetryConfig};
+use car_emulator::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 
 fn list() -> DescribeApplicationListRequest {
     DescribeApplicationListRequest::new(DescribeApplicationListRequired {

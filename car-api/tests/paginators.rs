@@ -1,14 +1,13 @@
 //! The generated paginators against the loopback server, which serves pages out of a
 //! fixed list according to the `Offset` and `Limit` it receives.
-#![cfg(feature = "test-server")]
 
 use car_api::credentials::Credentials;
 use car_api::operations::{
     DescribeApplicationListItem, DescribeApplicationListRequest, DescribeApplicationListRequired,
     DescribeApplicationProjectsRequest, DescribeConcurrentPackagesRequest,
 };
-use car_api::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::{Client, ErrorKind, RetryConfig};
+use car_emulator::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 

@@ -2,7 +2,6 @@
 //! never a secret. Expected texts come from Tencent's documented error envelope
 //! (`{"Response":{"Error":{"Code","Message"},"RequestId"}}`, every answer carries a
 //! `RequestId`) and from the spec's `sensitive` and `sites` marks.
-#![cfg(feature = "test-server")]
 
 use std::sync::Arc;
 
@@ -12,8 +11,8 @@ use car_api::credentials::{
 use car_api::operations::{
     DescribeConcurrentCountRequest, DescribeCosCredentialRequest, DescribeCosCredentialRequired,
 };
-use car_api::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::{Client, RetryConfig, Site};
+use car_emulator::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use serde_json::json;
 
 fn client(server: &TestServer) -> Client {

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use car_api::credentials::Credentials;
 use car_api::operations::{ApplyConcurrentRequest, ApplyConcurrentRequired};
-use car_api::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::{Client, RetryConfig};
+use car_emulator::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "heavy: several seconds of paced traffic; run with --ignored in release mode"]

@@ -159,12 +159,11 @@ fn publish_stream_url_is_redacted() {
 }
 
 /// The examples in `car-api/examples`, run as built against the loopback server.
-#[cfg(feature = "test-server")]
 mod examples {
     use std::path::PathBuf;
     use std::process::{Command, Output};
 
-    use car_api::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
+    use car_emulator::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
     use serde_json::{json, Value};
 
     /// `cargo test` builds the examples next to the test binaries (`target/<profile>/examples`).

@@ -3,8 +3,8 @@
 
 use car_api::credentials::Credentials;
 use car_api::operations::DescribeConcurrentCountRequest;
-use car_api::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::{Client, RetryConfig};
+use car_emulator::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 
 #[tokio::test]
 async fn extra_ca_bundle_makes_a_private_gateway_trusted() {

@@ -4,13 +4,12 @@
 //! anyone listens, and a test here listens through a thread-local subscriber. Another
 //! test reaching the same call sites first, on a thread without one, would have them
 //! cached as unheard and this test would miss lines at random.
-#![cfg(feature = "test-server")]
 
 use std::time::Duration;
 
 use car_api::credentials::Credentials;
-use car_api::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::RetryConfig;
+use car_emulator::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 
 /// Collects everything `tracing` writes, at every level.
 #[derive(Clone, Default)]

@@ -1,6 +1,5 @@
 //! Waiters: the polling loop under tokio's paused clock (no real time passes), and the
 //! generated `wait_until_*` methods against the loopback server.
-#![cfg(feature = "test-server")]
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -10,10 +9,10 @@ use car_api::operations::{
     DescribeApplicationStatusRequest, DescribeApplicationStatusRequired,
     DescribeApplicationVersionRequest, DescribeApplicationVersionRequired,
 };
-use car_api::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use car_api::types::ApplicationVersionStatus;
 use car_api::waiter::{wait, Check, WaitError, WaitPolicy};
 use car_api::{Client, RetryConfig};
+use car_emulator::test_server::{Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use serde_json::json;
 use tokio::time::Instant;
 

@@ -15,7 +15,8 @@ cd "$(dirname "$0")/../.."
 runs=${1:-200}
 
 echo "== building (release)"
-cargo build --quiet --release -p car-cli --bin car --example loopback_server
+cargo build --quiet --release -p car-cli --bin car
+cargo build --quiet --release -p car-emulator --example scripted_server
 target=${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')}
 car="$target/release/car"
 
@@ -27,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$target/release/examples/loopback_server" >"$tmp/server.out" &
+"$target/release/examples/scripted_server" >"$tmp/server.out" &
 server_pid=$!
 for _ in $(seq 100); do
   grep -q '^endpoint=' "$tmp/server.out" 2>/dev/null && break
@@ -92,7 +93,7 @@ if [ -z "$tccli" ] && python3 -m venv "$tmp/venv" >/dev/null 2>&1 && "$tmp/venv/
   tccli="$tmp/venv/bin/tccli"
 fi
 if [ -n "$tccli" ]; then
-  "$target/release/examples/loopback_server" --tls "$tmp/ca.pem" >"$tmp/tls.out" &
+  "$target/release/examples/scripted_server" --tls "$tmp/ca.pem" >"$tmp/tls.out" &
   tls_pid=$!
   trap 'kill $tls_pid 2>/dev/null || true; cleanup' EXIT
   for _ in $(seq 100); do grep -q '^endpoint=' "$tmp/tls.out" 2>/dev/null && break; sleep 0.05; done

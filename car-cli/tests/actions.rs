@@ -4,7 +4,7 @@
 mod common;
 
 use car_api::meta::{ActionMeta, MemberMeta, Shape};
-use car_api::test_server::{RefusingPort, Reply, TestServer, TEST_SECRET_KEY};
+use car_emulator::test_server::{RefusingPort, Reply, TestServer, TEST_SECRET_KEY};
 use common::{Run, Sandbox};
 use serde_json::{json, Map, Value};
 
@@ -610,7 +610,7 @@ fn dry_run_prints_the_signed_request_and_sends_nothing() {
         TEST_SECRET_KEY,
         "tok-very-secret-session-token",
         "client-session-secret-blob",
-        car_api::test_server::TEST_SECRET_ID,
+        car_emulator::test_server::TEST_SECRET_ID,
     ] {
         assert!(
             !out.contains(secret) && !run.stderr.contains(secret),
@@ -642,7 +642,7 @@ fn debug_logs_go_to_stderr_without_secrets() {
     for secret in [
         TEST_SECRET_KEY,
         "blob-secret-xyz",
-        car_api::test_server::TEST_SECRET_ID,
+        car_emulator::test_server::TEST_SECRET_ID,
     ] {
         assert!(
             !run.stderr.contains(secret),

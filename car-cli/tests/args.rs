@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use car_api::test_server::{TestServer, TEST_SECRET_ID};
+use car_emulator::test_server::{TestServer, TEST_SECRET_ID};
 use common::Sandbox;
 use serde_json::{json, Value};
 

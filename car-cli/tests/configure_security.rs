@@ -10,7 +10,7 @@ use std::io::Write;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::process::{Command, Stdio};
 
-use car_api::test_server::{TEST_SECRET_ID, TEST_SECRET_KEY};
+use car_emulator::test_server::{TEST_SECRET_ID, TEST_SECRET_KEY};
 use common::{mode, Sandbox};
 use serde_json::Value;
 

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use car_api::test_server::{Reply, TestServer};
+use car_emulator::test_server::{Reply, TestServer};
 use common::Sandbox;
 
 /// A CONNECT proxy on loopback, one thread per tunnel; records the targets.

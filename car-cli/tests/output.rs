@@ -3,7 +3,7 @@
 
 mod common;
 
-use car_api::test_server::{Reply, TestServer};
+use car_emulator::test_server::{Reply, TestServer};
 use common::{Run, Sandbox};
 
 fn server() -> TestServer {

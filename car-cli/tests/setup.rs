@@ -2,7 +2,7 @@
 
 mod common;
 
-use car_api::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
+use car_emulator::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 use common::{mode, Sandbox};
 use serde_json::Value;
 

@@ -11,7 +11,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use car_api::test_server::{sample_response, Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
+use car_emulator::test_server::{
+    sample_response, Reply, TestServer, TEST_SECRET_ID, TEST_SECRET_KEY,
+};
 use serde_json::{Map, Value};
 
 const REQUEST_ID: &str = "req-corpus";

@@ -19,6 +19,7 @@ pub mod grants;
 pub mod objects;
 pub mod server;
 pub mod store;
+pub mod test_server;
 mod tls;
 
 pub use clock::{Clock, ManualClock, SystemClock};

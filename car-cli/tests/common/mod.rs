@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use car_api::test_server::{TEST_SECRET_ID, TEST_SECRET_KEY};
+use car_emulator::test_server::{TEST_SECRET_ID, TEST_SECRET_KEY};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_car");
 

@@ -1,8 +1,11 @@
-//! A CAR API server on loopback that checks every request the way the real service
-//! does (TC3 signature, timestamp, version, action, parameters) and answers with
-//! scripted replies, a handler's answers, or sample data made from the spec.
+//! The stateless scripted server: a CAR API server on loopback that checks every request
+//! the way the real service does (TC3 signature, timestamp, version, action, parameters)
+//! and answers with scripted replies, a handler's answers, or sample data made from the
+//! spec, recording every request it saw. Where a test needs exact control over one answer
+//! (a malformed body, a given error, a status) rather than the stateful [`crate::Emulator`],
+//! it uses this.
 //!
-//! Tests of this crate and of the CLI run against it; it runs on its own thread, so
+//! The client's and the CLI's tests run against it; it runs on its own thread, so
 //! synchronous tests (which start the `car` binary) can use it as well as async ones.
 //!
 //! The server never fails quietly: a panic in a handler or a connection task, or a
@@ -11,7 +14,7 @@
 //!
 //! It verifies signatures with [`signing::verify`], which rebuilds the canonical request
 //! with the signer's own code; what ties both to Tencent's is the known-answer tests in
-//! `signing`, `tests/signing_vectors.rs` and `tests/signing_verify.rs`.
+//! `car_api::signing` and car-api's `tests/signing_vectors.rs` and `tests/signing_verify.rs`.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -23,8 +26,8 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::{Request, Response};
 use serde_json::{json, Map, Value};
 
-use crate::meta::{self, Shape};
-use crate::signing;
+use car_api::meta::{self, Shape};
+use car_api::signing;
 
 /// The secret ID the server accepts by default.
 pub const TEST_SECRET_ID: &str = "AKIDtestserverEXAMPLE0000000000000000";
@@ -609,7 +612,7 @@ fn verify<'h>(
         }
     }
     let version = header("x-tc-version").unwrap_or_default();
-    if version != crate::metadata::SERVICE.version {
+    if version != car_api::metadata::SERVICE.version {
         return Err((
             "NoSuchVersion",
             format!("version `{version}` does not exist"),
@@ -627,9 +630,9 @@ fn verify<'h>(
             "the request body is not valid JSON".into(),
         ));
     };
-    let problems = crate::params::check(action_meta, params);
+    let problems = car_api::params::check(action_meta, params);
     if let Some(p) = problems.first() {
-        use crate::params::ProblemKind;
+        use car_api::params::ProblemKind;
         let code = match p.kind {
             ProblemKind::Missing => "MissingParameter",
             ProblemKind::Unknown { .. } => "UnknownParameter",
@@ -643,7 +646,7 @@ fn verify<'h>(
 }
 
 fn meta_service() -> &'static str {
-    crate::metadata::SERVICE.name
+    car_api::metadata::SERVICE.name
 }
 
 /// A plausible success answer for `action`, made from the spec's output members.
@@ -706,8 +709,8 @@ mod tests {
             TEST_SECRET_ID,
             TEST_SECRET_KEY,
             None,
-            crate::metadata::SERVICE.name,
-            crate::metadata::SERVICE.version,
+            car_api::metadata::SERVICE.name,
+            car_api::metadata::SERVICE.version,
             "DescribeConcurrentCount",
             None,
             &host,

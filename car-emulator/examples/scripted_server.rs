@@ -1,12 +1,13 @@
-//! A loopback CAR server for trying and benchmarking `car`: prints its endpoint and the
-//! keys it accepts, then serves sample answers until killed.
+//! The stateless scripted server on its own, for benchmarks and for measuring other tools
+//! against a loopback CAR endpoint: prints its endpoint and the keys it accepts, then
+//! serves sample answers until killed. (`car emulator` is the stateful service.)
 //!
-//! cargo run -p car-cli --example loopback_server [-- --tls CA_PEM_PATH]
+//! cargo run -p car-emulator --example scripted_server [-- --tls CA_PEM_PATH]
 //!
 //! With `--tls`, it serves HTTPS with a fresh self-signed certificate written to
 //! CA_PEM_PATH (tools that only speak HTTPS, such as tccli, can then be measured too).
 
-use car_api::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
+use car_emulator::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,7 +20,7 @@ fn main() -> std::io::Result<()> {
             server
         }
         _ => {
-            eprintln!("usage: loopback_server [--tls CA_PEM_PATH]");
+            eprintln!("usage: scripted_server [--tls CA_PEM_PATH]");
             std::process::exit(2);
         }
     };
