@@ -5,7 +5,9 @@
 # the suite would let through.
 #
 # Usage: scripts/mutants.sh [NAME...]   (names below; default: all of them)
-# Env:   MUTANTS_TIMEOUT seconds per test run (default 60: the slowest target, faults,
+# Env:   MUTANTS_SINCE=REV mutates only the lines changed since REV (cargo-mutants
+#        --in-diff), for re-checking a change to code whose full run is already clean;
+#        MUTANTS_TIMEOUT seconds per test run (default 60: the slowest target, faults,
 #        takes about 5 s; a mutant that makes a loop spin should not cost minutes)
 #
 # It mutates a copy of HEAD's tracked files under target/mutants/src (never your working
@@ -58,6 +60,10 @@ for t in "${targets[@]}"; do
     --timeout "${MUTANTS_TIMEOUT:-60}"
     --output "$work/out/$name")
   [[ -n $re ]] && args+=(--re "$re")
+  if [[ -n ${MUTANTS_SINCE:-} ]]; then
+    git diff "$MUTANTS_SINCE" HEAD -- "$file" >"$work/$name.diff"
+    args+=(--in-diff "$work/$name.diff")
+  fi
   echo "== $name: cargo mutants ${args[*]} ($tests)"
   # Exit status 2 (missed mutants) and 3 (timeouts) are reported below; anything else
   # (bad usage, a failing baseline) stops the script.
