@@ -1,0 +1,4 @@
+//! Ship an application package to Tencent Cloud CAR: the COS data plane (a signed
+//! client and a concurrent, resumable, CRC-verified uploader) in [`cos`].
+
+pub mod cos;
