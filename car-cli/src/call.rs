@@ -183,6 +183,12 @@ fn credentials(g: &Globals, l: ConfigLoader) -> ConfigLoader {
     }
 }
 
+/// The client and output format the global options give, for `car app`.
+pub fn client_for(g: &Globals) -> Result<(Client, Format), Failure> {
+    let settings = resolve(g)?;
+    Ok((client(g, settings.config)?, settings.output))
+}
+
 /// Sends the request (or prints it under `--dry-run`) and prints the answer.
 pub fn run(g: &Globals, req: Request) -> Result<(), Failure> {
     let settings = resolve(g)?;

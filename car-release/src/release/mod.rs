@@ -13,6 +13,6 @@ pub use credentials::CarCosCredentials;
 pub use error::{ReleaseError, Step};
 pub use preflight::{allowed_extensions, check_package};
 pub use workflow::{
-    find_application, release, versions, PackageSource, ReleaseOptions, ReleaseReport,
-    VERSION_LIMIT,
+    find_application, put_online, release, versions, wait_ready, PackageSource, ReleaseOptions,
+    ReleaseReport, VERSION_LIMIT,
 };

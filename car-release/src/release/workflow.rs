@@ -160,7 +160,8 @@ struct Created<'a> {
     client: &'a Client,
     app: &'a str,
     version: String,
-    options: &'a ReleaseOptions,
+    source: Option<&'a PackageSource>,
+    online: bool,
 }
 
 impl Created<'_> {
@@ -178,20 +179,20 @@ impl Created<'_> {
 
     fn commands_from(&self, step: Step) -> String {
         let (app, ver) = (shell_word(self.app), shell_word(&self.version));
-        let upload = match &self.options.source {
-            PackageSource::File(p) => format!(
+        let upload = match self.source {
+            Some(PackageSource::File(p)) => format!(
                 "car app upload {} --application-id {app}",
                 shell_word(&p.display().to_string())
             ),
-            PackageSource::Url(_) => String::new(),
+            _ => String::new(),
         };
-        let url = match &self.options.source {
-            PackageSource::File(_) => "''".to_string(),
-            PackageSource::Url(u) => shell_word(u),
+        let url = match self.source {
+            Some(PackageSource::Url(u)) => shell_word(u),
+            _ => "''".to_string(),
         };
         let snapshot =
             format!("car create-application-snapshot --application-id {app} --application-download-url {url}");
-        let online = if self.options.online { " --online" } else { "" };
+        let online = if self.online { " --online" } else { "" };
         let wait = format!("car app wait --application-id {app} --version-id {ver}{online}");
         let go = format!("car app online --application-id {app} --version-id {ver}");
         let mut steps: Vec<String> = match step {
@@ -318,7 +319,8 @@ pub async fn release(
         client,
         app: app_id,
         version: version.application_version_id,
-        options,
+        source: Some(&options.source),
+        online: options.online,
     };
 
     let (upload, url) = match &options.source {
@@ -429,4 +431,50 @@ async fn online(
         return Err(created.fail(Step::Online, e.to_string()).await);
     }
     Ok(())
+}
+
+/// Waits until `version_id` is processed (`Normal`, `Usable` or `Inuse`); its state.
+pub async fn wait_ready(
+    client: &Client,
+    application_id: &str,
+    version_id: &str,
+    policy: &WaitPolicy,
+) -> Result<String, ReleaseError> {
+    let created = Created {
+        client,
+        app: application_id,
+        version: version_id.to_string(),
+        source: None,
+        online: false,
+    };
+    match client
+        .wait_until_application_version_ready(
+            DescribeApplicationVersionRequest::new(DescribeApplicationVersionRequired {
+                application_id: application_id.to_string(),
+            }),
+            version_id,
+            policy,
+        )
+        .await
+    {
+        Ok(v) => Ok(v.application_version_status.as_str().to_string()),
+        Err(e) => Err(created.fail(Step::Wait, e.to_string()).await),
+    }
+}
+
+/// Checks the launch path of a processed version and releases it.
+pub async fn put_online(
+    client: &Client,
+    application_id: &str,
+    version_id: &str,
+) -> Result<(), ReleaseError> {
+    let app = find_application(client, application_id).await?;
+    let created = Created {
+        client,
+        app: application_id,
+        version: version_id.to_string(),
+        source: None,
+        online: true,
+    };
+    online(client, &app, &created).await
 }
