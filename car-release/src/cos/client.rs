@@ -109,9 +109,11 @@ impl CosClient {
         let parsed = Endpoint::parse(endpoint).map_err(|e| invalid(e.to_string()))?;
         http.check_transport(&parsed).map_err(invalid)?;
         let base = Url::parse(parsed.url()).map_err(|e| invalid(e.to_string()))?;
-        let client = http
-            .client()
-            .map_err(|e| CosError::Credentials(e.to_string()))?;
+        let client = http.client().map_err(|e| CosError::Invalid {
+            parameter: "HTTP settings",
+            expected: "a usable CA bundle and proxy".into(),
+            given: e.to_string(),
+        })?;
         Ok(CosClient {
             http: client,
             host: parsed.host().to_string(),
