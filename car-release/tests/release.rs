@@ -163,11 +163,15 @@ impl Env {
     }
 
     fn package(&self, name: &str) -> PathBuf {
+        self.package_with(name, "Game/Game.exe")
+    }
+
+    fn package_with(&self, name: &str, exe: &str) -> PathBuf {
         let mut out = std::io::Cursor::new(Vec::new());
         {
             let mut w = zip::ZipWriter::new(&mut out);
             let opts = zip::write::SimpleFileOptions::default();
-            w.start_file("Game/Game.exe", opts).unwrap();
+            w.start_file(exe, opts).unwrap();
             w.write_all(b"MZ game").unwrap();
             w.finish().unwrap();
         }
@@ -311,4 +315,67 @@ async fn the_version_limit_is_refused_unless_the_oldest_may_be_pruned() {
     let now: Vec<String> = env.versions(&app).await.into_iter().map(|v| v.0).collect();
     assert_eq!(now.len(), 5);
     assert!(!now.contains(&ids[0]) && now.contains(&r.version_id));
+}
+
+#[tokio::test]
+async fn the_launch_path_is_looked_up_in_the_new_version_not_the_live_one() {
+    let env = Env::start().await;
+    let app = env.app("Application3D", "Game/Game.exe").await;
+    release(&env.client, &env.options(&app, env.package("v1.zip")))
+        .await
+        .expect("first release");
+    // The next package moves the executable; the live one does not have it.
+    env.call(
+        "ModifyApplicationBaseInfo",
+        json!({"ApplicationId": app, "ApplicationExePath": "Game/New.exe", "ApplicationInterList": "",
+               "ApplicationBaseInfo": {"WindowUseType": "ApplicationDesktop"}}),
+    )
+    .await;
+    let r = release(
+        &env.client,
+        &env.options(&app, env.package_with("v2.zip", "Game/New.exe")),
+    )
+    .await
+    .expect("the new package has the new launch path");
+    assert_eq!(r.state, "Inuse");
+}
+
+#[tokio::test]
+async fn url_mode_creates_the_snapshot_from_the_url_and_uploads_nothing() {
+    let env = Env::start().await;
+    let app = env.app("Application3D", "Game/Game.exe").await;
+    let path = env.package("from-url.zip");
+    let opts = ReleaseOptions {
+        source: PackageSource::Url(format!("file://{}", path.display())),
+        ..env.options(&app, path)
+    };
+    let r = release(&env.client, &opts).await.expect("release");
+    assert!(r.upload.is_none());
+    assert_eq!(
+        env.versions(&app).await,
+        vec![(r.version_id, "Inuse".to_string())]
+    );
+}
+
+#[tokio::test]
+async fn an_upload_failure_names_the_step_the_state_and_the_commands() {
+    let env = Env::start().await;
+    let app = env.app("Application3D", "Game/Game.exe").await;
+    let opts = ReleaseOptions {
+        cos_endpoint: Some("ftp://127.0.0.1".into()),
+        ..env.options(&app, env.package("pkg.zip"))
+    };
+    let err = release(&env.client, &opts).await.unwrap_err();
+    assert_eq!(err.step(), Some(Step::Upload), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("(now Uploading)"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "car app upload {} --application-id {app}",
+            env.dir.path().join("pkg.zip").display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("car create-application-snapshot"), "{text}");
+    assert!(text.contains("car delete-application-version"), "{text}");
 }

@@ -10,6 +10,7 @@ use car_api::operations::{
     DeleteApplicationVersionRequest, DeleteApplicationVersionRequired,
     DescribeApplicationFileInfoRequest, DescribeApplicationFileInfoRequired,
     DescribeApplicationListRequest, DescribeApplicationListRequired,
+    DescribeApplicationPathListRequest, DescribeApplicationPathListRequired,
     DescribeApplicationVersionRequest, DescribeApplicationVersionRequired,
     SetApplicationVersionOnlineRequest, SetApplicationVersionOnlineRequired,
 };
@@ -248,9 +249,12 @@ pub async fn release(
                 .rsplit('/')
                 .next()
                 .unwrap_or("");
-            if !(url.starts_with("https://") || url.starts_with("http://")) || name.is_empty() {
+            let scheme_ok = ["https://", "http://", "file://"]
+                .iter()
+                .any(|p| url.starts_with(p));
+            if !scheme_ok || name.is_empty() {
                 return Err(ReleaseError::preflight(format!(
-                    "url: expected an http(s) URL ending in the package's file name, got {url}"
+                    "url: expected an http(s) URL (or a file:// URL for a local emulator) ending in the package's file name, got {url}"
                 )));
             }
             name.to_string()
@@ -396,25 +400,17 @@ async fn online(
     let desktop = super::preflight::allowed_extensions(&app.application_type)
         .is_some_and(|e| e.contains(&"7z"));
     if desktop && !exe.is_empty() {
-        let info = client
-            .describe_application_file_info(
-                DescribeApplicationFileInfoRequest::new(DescribeApplicationFileInfoRequired {
-                    application_id: created.app.to_string(),
-                })
-                .file_path_list([exe.to_string()]),
-            )
-            .await;
-        let found = match info {
-            Ok(r) => r.file_info_list.unwrap_or_default().iter().any(|f| {
-                f.file_path.as_deref() == Some(exe) && f.file_state == Some(FileState::Exist)
-            }),
+        let found = match launch_path_present(client, created, exe).await {
+            Ok(found) => found,
             Err(e) => return Err(created.fail(Step::LaunchPath, e.to_string()).await),
         };
         if !found {
             return Err(created
                 .fail(
                     Step::LaunchPath,
-                    format!("the launch path {exe} is not in the new package; the version was not released"),
+                    format!(
+                        "the launch path {exe} is not in the new package; the version was not released"
+                    ),
                 )
                 .await);
         }
@@ -477,4 +473,52 @@ pub async fn put_online(
         online: true,
     };
     online(client, &app, &created).await
+}
+
+/// `Game\\Game.exe`, `./Game/Game.exe` and `Game/Game.exe` are one path.
+fn normalise(path: &str) -> String {
+    path.replace('\\', "/")
+        .trim_start_matches("./")
+        .trim_start_matches('/')
+        .to_ascii_lowercase()
+}
+
+/// Whether the new version's package holds `exe`. An `.exe` is looked up in that very
+/// version's path list (DescribeApplicationPathList takes the version);
+/// DescribeApplicationFileInfo, which takes no version and so looks at the live one while
+/// there is one, answers for other launch paths.
+async fn launch_path_present(
+    client: &Client,
+    created: &Created<'_>,
+    exe: &str,
+) -> Result<bool, car_api::Error> {
+    if exe.to_ascii_lowercase().ends_with(".exe") {
+        let list = client
+            .describe_application_path_list(
+                DescribeApplicationPathListRequest::new(DescribeApplicationPathListRequired {
+                    application_id: created.app.to_string(),
+                })
+                .application_version_id(created.version.clone()),
+            )
+            .await?;
+        let want = normalise(exe);
+        return Ok(list
+            .path_list
+            .unwrap_or_default()
+            .iter()
+            .any(|p| normalise(p) == want));
+    }
+    let info = client
+        .describe_application_file_info(
+            DescribeApplicationFileInfoRequest::new(DescribeApplicationFileInfoRequired {
+                application_id: created.app.to_string(),
+            })
+            .file_path_list([exe.to_string()]),
+        )
+        .await?;
+    Ok(info
+        .file_info_list
+        .unwrap_or_default()
+        .iter()
+        .any(|f| f.file_state == Some(FileState::Exist)))
 }
