@@ -2,20 +2,22 @@
 
 use std::process::Command;
 
-fn car() -> Command {
+/// `car` with an empty HOME (kept alive by the returned directory) and no keys.
+fn car() -> (Command, tempfile::TempDir) {
+    let home = tempfile::tempdir().unwrap();
     let mut c = Command::new(env!("CARGO_BIN_EXE_car"));
-    let home = tempfile::tempdir().unwrap().keep();
-    c.env("HOME", home)
+    c.env("HOME", home.path())
         .env_remove("TENCENTCLOUD_SECRET_ID")
         .env_remove("TENCENTCLOUD_SECRET_KEY");
-    c
+    (c, home)
 }
 
 #[test]
 fn a_missing_package_is_a_usage_error_before_anything_is_sent() {
-    // The endpoint is a closed-for-business address no test listens on: a request would
+    // The endpoint is a reserved `.invalid` name that never resolves: a request would
     // be a network error (exit 4), not this usage error (exit 2).
-    let out = car()
+    let (mut c, _home) = car();
+    let out = c
         .args([
             "--endpoint",
             "https://car.invalid",
@@ -37,14 +39,16 @@ fn a_missing_package_is_a_usage_error_before_anything_is_sent() {
 
 #[test]
 fn app_help_lists_the_subcommands_and_other_commands_are_unaffected() {
-    let out = car().args(["app", "--help"]).output().unwrap();
+    let (mut c, _home) = car();
+    let out = c.args(["app", "--help"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0));
     for sub in ["release", "upload", "versions", "wait", "online", "uploads"] {
         assert!(text.contains(sub), "{text}");
     }
     // An option value `app` does not make a command an `app` command.
-    let out = car()
+    let (mut c, _home) = car();
+    let out = c
         .args([
             "describe-application-list",
             "--offset",
