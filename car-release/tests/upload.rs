@@ -193,6 +193,22 @@ async fn throttled_and_failed_parts_are_retried_on_their_own() {
 }
 
 #[tokio::test]
+async fn parts_whose_connection_drops_are_sent_again() {
+    let cos = Cos::start().await;
+    let bytes = data(3 * MIB, 12);
+    let path = write_file(cos.dir.path(), "pkg.zip", &bytes);
+    cos.faults.reset_parts.store(2, Ordering::SeqCst);
+    let report = upload(&cos, &path, &cos.options()).await.expect("upload");
+    assert_eq!(report.parts_sent, 3);
+    assert_eq!(
+        cos.parts_sent(),
+        3 + 2,
+        "two dropped attempts, each retried"
+    );
+    assert_eq!(cos.object().await, bytes);
+}
+
+#[tokio::test]
 async fn a_part_crc_mismatch_fails_loudly_and_completes_nothing() {
     let cos = Cos::start().await;
     let bytes = data(3 * MIB, 9);

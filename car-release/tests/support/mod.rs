@@ -41,6 +41,9 @@ pub struct Faults {
     pub slow_down_parts: AtomicU32,
     /// Answer this many more UploadPart requests with 500 InternalError.
     pub internal_error_parts: AtomicU32,
+    /// Drop the connection of this many more UploadPart requests without an answer (the
+    /// handler task panics, so hyper closes the socket mid-request, as a reset would).
+    pub reset_parts: AtomicU32,
     /// When non-zero, UploadPart requests for higher part numbers never get an answer.
     pub hold_parts_above: AtomicU32,
     /// When non-zero, this part's answer carries a wrong CRC-64.
@@ -85,6 +88,9 @@ async fn fault_layer(faults: Arc<Faults>, req: Request, next: Next) -> Response 
             }
             if take(&faults.internal_error_parts) {
                 return cos_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError");
+            }
+            if take(&faults.reset_parts) {
+                panic!("injected connection reset (expected in this test)");
             }
             let hold = faults.hold_parts_above.load(Ordering::SeqCst);
             if hold != 0 && n > hold {
