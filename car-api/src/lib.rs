@@ -72,6 +72,9 @@ pub use client::{
 pub use config::{ConfigError, ConfigLoader, Endpoint, ResolvedConfig, RetryConfig, Site};
 pub use error::{Error, ErrorKind};
 pub use overrides::CallOverrides;
+/// The client's jittered back-off, for other transports (the COS uploader) that retry
+/// under the same [`RetryConfig`].
+pub use retry::backoff;
 
 // The workspace's spec first (edits take effect at once), then the copy packaged with
 // the crate, which `cargo xtask codegen --check` keeps identical.

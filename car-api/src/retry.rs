@@ -107,7 +107,7 @@ where
 }
 
 /// Full-jitter exponential back-off for the wait before attempt `attempt + 1`.
-pub(crate) fn backoff(cfg: &RetryConfig, attempt: u32) -> Duration {
+pub fn backoff(cfg: &RetryConfig, attempt: u32) -> Duration {
     jitter(ceiling(cfg, attempt), &mut rand::thread_rng())
 }
 

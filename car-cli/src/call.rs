@@ -211,6 +211,16 @@ fn credentials(g: &Globals, l: ConfigLoader) -> ConfigLoader {
     }
 }
 
+/// The client and output format the global options give, for `car app`; with
+/// `--local`, for the emulator given.
+pub fn client_for(
+    g: &Globals,
+    local: Option<&RunningEmulator>,
+) -> Result<(Client, Format), Failure> {
+    let settings = resolve(g, local)?;
+    Ok((client(g, settings.config)?, settings.output))
+}
+
 /// Sends the request (or prints it under `--dry-run`) and prints the answer; with
 /// `--local`, to an emulator started in this process for this one command.
 pub fn run(g: &Globals, req: Request) -> Result<(), Failure> {

@@ -1,6 +1,7 @@
 //! `car`: the command line for Tencent Cloud CAR, a drop-in for `tccli car`.
 
 mod actions;
+mod app;
 mod argv;
 mod call;
 mod cli;
@@ -65,6 +66,9 @@ fn collect_args(raw: impl Iterator<Item = OsString>) -> Result<Vec<String>, Fail
 fn run(args: Vec<String>) -> Result<(), Failure> {
     if args.get(1).map(String::as_str) == Some("emulator") {
         return emulator_cmd::run(&args[2..]);
+    }
+    if app::wants(&args) {
+        return app::run(args);
     }
     let line = argv::prepare(args)?;
     // Build only what this invocation needs: one action's flags, not all 33 commands'.

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Upload throughput and peak RSS, side by side in one run, to the emulator's COS router on
+# loopback: one `curl -T` PUT (the one-stream ceiling), car-release's uploader and
+# cos-python-sdk-v5's upload_file (8 MiB parts, 4 threads for both).
+# Usage: scripts/bench-upload.sh [SIZE_MIB]   (default 1024)
+# COS_PYTHON=/path/to/python with qcloud_cos installed skips creating the pinned venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size_mib=${1:-1024}
+work=$(mktemp -d)
+cleanup() { [ -n "${server:-}" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+cargo build --release -q -p car-release --example cos_bench
+bin=${CARGO_TARGET_DIR:-target}/release/examples/cos_bench
+
+head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/pkg.zip"
+mkdir "$work/data"
+"$bin" serve "$work/data" > "$work/serve.json" 2> "$work/serve.log" &
+server=$!
+while [ ! -s "$work/serve.json" ]; do
+  kill -0 "$server" || { cat "$work/serve.log"; exit 1; }
+  sleep 0.05
+done
+info=$(head -n1 "$work/serve.json")
+
+mapfile -t curl_args < <("$bin" curl-args "$info" bench/curl.zip "$work/pkg.zip")
+/usr/bin/time -f '%e %M' -o "$work/curl.time" \
+  curl -sS --fail -o /dev/null -T "$work/pkg.zip" "${curl_args[@]}"
+/usr/bin/time -f '%e %M' -o "$work/car.time" \
+  "$bin" upload "$info" bench/car.zip "$work/pkg.zip" > "$work/car.json"
+
+py=${COS_PYTHON:-}
+if [ -z "$py" ]; then
+  venv=${CARGO_TARGET_DIR:-target}/bench-venv
+  [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q cos-python-sdk-v5==1.9.44; }
+  py=$venv/bin/python
+fi
+/usr/bin/time -f '%e %M' -o "$work/py.time" "$py" - "$info" "$work/pkg.zip" <<'PY'
+import json, sys
+from urllib.parse import urlparse
+from qcloud_cos import CosConfig, CosS3Client
+s = json.loads(sys.argv[1])
+u = urlparse(s["endpoint"])
+cfg = CosConfig(Region=s["region"], SecretId=s["secret_id"], SecretKey=s["secret_key"],
+                Token=s["token"], Scheme="http", IP=u.hostname, Port=u.port)
+CosS3Client(cfg).upload_file(Bucket=s["bucket"], Key="bench/py.zip", LocalFilePath=sys.argv[2],
+                             PartSize=8, MAXThread=4)
+PY
+
+read -r curl_s curl_kb < "$work/curl.time"
+read -r py_s py_kb < "$work/py.time"
+read -r car_s car_kb < "$work/car.time"
+printf '%-22s %8s %10s %10s\n' client seconds MiB/s peakRSS-MiB
+awk -v n=curl -v s="$curl_s" -v k="$curl_kb" -v m="$size_mib" 'BEGIN{printf "%-22s %8.2f %10.1f %10.1f\n", "curl -T (1 stream)", s, m/s, k/1024}'
+awk -v s="$car_s" -v k="$car_kb" -v m="$size_mib" 'BEGIN{printf "%-22s %8.2f %10.1f %10.1f\n", "car-release upload", s, m/s, k/1024}'
+awk -v s="$py_s" -v k="$py_kb" -v m="$size_mib" 'BEGIN{printf "%-22s %8.2f %10.1f %10.1f\n", "cos-python-sdk-v5", s, m/s, k/1024}'
+echo "car-release report: $(cat "$work/car.json")"
