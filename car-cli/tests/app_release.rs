@@ -1,7 +1,7 @@
 //! `car app release` end to end: the binary against the emulator's CAR state (behind a
 //! minimal front door that checks no signature: the emulator's own TC3 front door is not
 //! on this branch) and its COS router, sharing one store and one manual clock. The front
-//! door moves the clock 40 s per call, so processing (30 s) is over by the first poll.
+//! door moves the clock 40 s per call, so processing (6 s) is over by the first poll.
 
 use std::io::Write;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! The release workflow against the emulator's CAR state and COS router, sharing one
 //! store and one manual clock. The CAR side is reached through a minimal front door (the
 //! emulator's TC3 front door is not on this branch): it checks no signature, dispatches
-//! to the state, and moves the clock 10 s per call so package processing (30 s) finishes
+//! to the state, and moves the clock 10 s per call so package processing (6 s) finishes
 //! while the workflow waits.
 
 use std::io::Write;

@@ -21,7 +21,7 @@ pub const REGION: &str = "ap-guangzhou";
 /// 2023-11-14T22:13:20Z.
 pub const START: u64 = 1_700_000_000;
 /// Seconds processing takes (BEHAVIOUR.md: "Processing a package").
-pub const PROCESSING: u64 = 30;
+pub const PROCESSING: u64 = 6;
 
 pub const ALICE: &str = "100000000001";
 pub const BOB: &str = "100000000002";

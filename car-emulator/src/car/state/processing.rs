@@ -21,7 +21,7 @@ use super::CarState;
 use crate::car::CallContext;
 
 /// Seconds between CreateApplicationSnapshot and the version's processing result.
-pub const PROCESSING_SECONDS: i64 = 30;
+pub const PROCESSING_SECONDS: i64 = 6;
 
 const COS_SOURCE: &str = "cos:";
 const FILE_SOURCE: &str = "file:";
