@@ -29,7 +29,7 @@ targets=(
   "classify|car-api/src/client.rs|classify_answer|send_failure|call_raw|--lib --test faults --test trace_output"
   "rate_limit|car-api/src/rate_limit.rs||--lib --test faults"
   "redact|car-api/src/redact.rs||--lib --test redaction --test responses --test examples_roundtrip --test client_roundtrip"
-  "params|car-api/src/params.rs||--lib --test params --test responses"
+  "params|car-api/src/params.rs||--lib --test params --test params_sites --test responses"
   "cache|car-api/src/credentials/cache.rs||--lib --test credentials"
 )
 
