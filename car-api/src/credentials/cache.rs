@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Mutex, RwLock};
@@ -18,24 +17,22 @@ pub(crate) struct RefreshCache {
     // instead of each starting their own.
     refresh: Mutex<()>,
     margin: Duration,
-    wall_clock: WallClock,
+    wall_clock: Box<dyn WallClock>,
 }
 
 /// Where the cache reads the wall-clock time that expiry times are written in: the
 /// system clock, or in tests one they set, so they can stand just before or after a
 /// refresh time or an expiry without waiting for it.
-#[derive(Clone)]
-struct WallClock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
-
-impl WallClock {
-    fn now(&self) -> SystemTime {
-        (self.0)()
-    }
+trait WallClock: fmt::Debug + Send + Sync {
+    fn now(&self) -> SystemTime;
 }
 
-impl fmt::Debug for WallClock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("WallClock")
+#[derive(Debug)]
+struct SystemClock;
+
+impl WallClock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
     }
 }
 
@@ -54,14 +51,14 @@ impl RefreshCache {
             state: RwLock::new(None),
             refresh: Mutex::new(()),
             margin,
-            wall_clock: WallClock(Arc::new(SystemTime::now)),
+            wall_clock: Box::new(SystemClock),
         }
     }
 
-    /// The same cache reading the wall-clock time from `now` instead of the system.
+    /// The same cache reading the wall-clock time from `clock` instead of the system.
     #[cfg(test)]
-    fn with_wall_clock(mut self, now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        self.wall_clock = WallClock(Arc::new(now));
+    fn with_wall_clock(mut self, clock: impl WallClock + 'static) -> Self {
+        self.wall_clock = Box::new(clock);
         self
     }
 
@@ -144,22 +141,25 @@ impl RefreshCache {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
 
     // 2023-11-14T22:13:20Z; any fixed time does, the cache only compares and subtracts.
     const T0_UNIX: u64 = 1_700_000_000;
 
     /// A wall clock that stands still until a test moves it.
-    #[derive(Clone)]
+    #[derive(Debug, Clone)]
     struct TestClock(Arc<std::sync::Mutex<SystemTime>>);
+
+    impl WallClock for TestClock {
+        fn now(&self) -> SystemTime {
+            *self.0.lock().unwrap()
+        }
+    }
 
     impl TestClock {
         fn new() -> Self {
             let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(T0_UNIX);
             TestClock(Arc::new(std::sync::Mutex::new(t0)))
-        }
-
-        fn now(&self) -> SystemTime {
-            *self.0.lock().unwrap()
         }
 
         /// Sets the clock to `secs` after the start.
@@ -174,8 +174,7 @@ mod tests {
         }
 
         fn cache(&self, margin: Duration) -> RefreshCache {
-            let clock = self.clone();
-            RefreshCache::new(margin).with_wall_clock(move || clock.now())
+            RefreshCache::new(margin).with_wall_clock(self.clone())
         }
     }
 
