@@ -7,7 +7,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::config::Site;
-use crate::meta::{ActionMeta, MemberMeta, Shape};
+use crate::meta::{ActionMeta, MemberMeta, Shape, TypeMeta};
 
 /// One thing wrong with a request body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,18 +206,26 @@ pub struct SiteProblem {
 /// action; lets callers skip [`site_problems`] for the many actions where nothing can
 /// be wrong.
 pub fn has_site_limited_input(action: &ActionMeta) -> bool {
-    fn limited(action: &ActionMeta, members: &[MemberMeta], depth: usize) -> bool {
+    limited_input(action, crate::meta::type_meta)
+}
+
+/// Finds a data type by name: the generated table, or in tests one with the nested
+/// site-limited members the spec does not have (yet).
+type Types = fn(&str) -> Option<&'static TypeMeta>;
+
+fn limited_input(action: &ActionMeta, types: Types) -> bool {
+    fn limited(action: &ActionMeta, members: &[MemberMeta], depth: usize, types: Types) -> bool {
         members.iter().any(|m| {
             (action.sites.intl && !m.sites.intl)
                 || (action.sites.cn && !m.sites.cn)
+                // The depth bound only stops a type that contains itself.
                 || (depth < 8
-                    && object_name(&m.shape).is_some_and(|n| {
-                        crate::meta::type_meta(n)
-                            .is_some_and(|t| limited(action, t.members, depth + 1))
-                    }))
+                    && object_name(&m.shape)
+                        .and_then(types)
+                        .is_some_and(|t| limited(action, t.members, depth + 1, types)))
         })
     }
-    limited(action, action.input, 0)
+    limited(action, action.input, 0, types)
 }
 
 fn object_name(shape: &Shape) -> Option<&'static str> {
@@ -232,13 +240,22 @@ fn object_name(shape: &Shape) -> Option<&'static str> {
 /// (the spec's per-member `sites`). Whole actions are not refused: both sites accept
 /// the same protocol, and the China site's SDKs merely list fewer actions.
 pub fn site_problems(action: &ActionMeta, body: &Value, site: Site) -> Vec<SiteProblem> {
+    site_problems_in(action, body, site, crate::meta::type_meta)
+}
+
+fn site_problems_in(
+    action: &ActionMeta,
+    body: &Value,
+    site: Site,
+    types: Types,
+) -> Vec<SiteProblem> {
     let mut out = Vec::new();
     let action_published = match site {
         Site::Intl => action.sites.intl,
         Site::China => action.sites.cn,
     };
     if action_published {
-        site_members(action.input, body, "", site, &mut out);
+        site_members(action.input, body, "", site, types, &mut out);
     }
     out
 }
@@ -248,6 +265,7 @@ fn site_members(
     value: &Value,
     prefix: &str,
     site: Site,
+    types: Types,
     out: &mut Vec<SiteProblem>,
 ) {
     let Value::Object(map) = value else { return };
@@ -271,20 +289,27 @@ fn site_members(
             });
             continue;
         }
-        site_value(&m.shape, v, &path, site, out);
+        site_value(&m.shape, v, &path, site, types, out);
     }
 }
 
-fn site_value(shape: &Shape, v: &Value, path: &str, site: Site, out: &mut Vec<SiteProblem>) {
+fn site_value(
+    shape: &Shape,
+    v: &Value,
+    path: &str,
+    site: Site,
+    types: Types,
+    out: &mut Vec<SiteProblem>,
+) {
     match (shape, v) {
         (Shape::Object(name), Value::Object(_)) => {
-            if let Some(t) = crate::meta::type_meta(name) {
-                site_members(t.members, v, path, site, out);
+            if let Some(t) = types(name) {
+                site_members(t.members, v, path, site, types, out);
             }
         }
         (Shape::List(inner), Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                site_value(inner, item, &format!("{path}[{i}]"), site, out);
+                site_value(inner, item, &format!("{path}[{i}]"), site, types, out);
             }
         }
         _ => {}
@@ -418,6 +443,109 @@ mod tests {
         );
         assert!(site_problems(action, &body, Site::China).is_empty());
         assert!(site_problems(action, &json!({"ProjectId": "cap-1"}), Site::Intl).is_empty());
+    }
+
+    // Types of the test's own: the spec lists no member below the top level that only
+    // one site publishes, nor a type that contains itself.
+    mod nested_sites {
+        use super::*;
+        use crate::meta::Sites;
+
+        const BOTH: Sites = Sites {
+            intl: true,
+            cn: true,
+        };
+        const CN_ONLY: Sites = Sites {
+            intl: false,
+            cn: true,
+        };
+
+        const fn member(wire_name: &'static str, shape: Shape, sites: Sites) -> MemberMeta {
+            MemberMeta {
+                wire_name,
+                field_name: "",
+                shape,
+                required: false,
+                nullable: false,
+                sensitive: false,
+                enum_name: None,
+                sites,
+                doc: "",
+            }
+        }
+
+        const fn action(input: &'static [MemberMeta]) -> ActionMeta {
+            ActionMeta {
+                name: "MadeUp",
+                method: "made_up",
+                doc: "",
+                category: "test",
+                sites: BOTH,
+                rate_limit: 20,
+                retry_safe: true,
+                input,
+                output: &[],
+                errors: &[],
+            }
+        }
+
+        const fn type_meta(name: &'static str, members: &'static [MemberMeta]) -> TypeMeta {
+            TypeMeta {
+                name,
+                doc: "",
+                members,
+            }
+        }
+
+        // MadeUp { Outer: Outer { Items: [Inner { Name, CnOnly }] } }
+        static INNER: TypeMeta = type_meta(
+            "Inner",
+            &[
+                member("Name", Shape::String, BOTH),
+                member("CnOnly", Shape::String, CN_ONLY),
+            ],
+        );
+        static OUTER: TypeMeta = type_meta(
+            "Outer",
+            &[member("Items", Shape::List(&Shape::Object("Inner")), BOTH)],
+        );
+        static NESTED: ActionMeta = action(&[member("Outer", Shape::Object("Outer"), BOTH)]);
+
+        // Node { Next: Node }
+        static NODE: TypeMeta = type_meta("Node", &[member("Next", Shape::Object("Node"), BOTH)]);
+        static CYCLE: ActionMeta = action(&[member("Head", Shape::Object("Node"), BOTH)]);
+
+        fn types(name: &str) -> Option<&'static TypeMeta> {
+            [&INNER, &OUTER, &NODE].into_iter().find(|t| t.name == name)
+        }
+
+        fn paths(action: &ActionMeta, body: Value, site: Site) -> Vec<String> {
+            site_problems_in(action, &body, site, types)
+                .into_iter()
+                .map(|p| p.path)
+                .collect()
+        }
+
+        #[test]
+        fn a_member_inside_lists_and_objects_is_found_and_named_by_its_path() {
+            assert!(limited_input(&NESTED, types));
+            let body = json!({"Outer": {"Items": [{"Name": "a"}, {"Name": "b", "CnOnly": "c"}]}});
+            assert_eq!(
+                paths(&NESTED, body.clone(), Site::Intl),
+                ["Outer.Items[1].CnOnly"]
+            );
+            assert!(paths(&NESTED, body, Site::China).is_empty());
+            // A value of the wrong shape is check()'s to report.
+            let body = json!({"Outer": {"Items": {"CnOnly": "c"}}});
+            assert!(paths(&NESTED, body, Site::Intl).is_empty());
+        }
+
+        #[test]
+        fn a_type_that_contains_itself_ends_the_search() {
+            assert!(!limited_input(&CYCLE, types));
+            let body = json!({"Head": {"Next": {"Next": {"Next": {}}}}});
+            assert!(paths(&CYCLE, body, Site::Intl).is_empty());
+        }
     }
 
     #[test]

@@ -945,6 +945,40 @@ async fn sts_refresh_near_expiry_is_deduplicated() {
     assert_eq!(server.count(), 2);
 }
 
+// The answers' expiry is whole seconds from now, so the refresh time is known to within
+// a second; the checks stand 10 s either side of it.
+#[tokio::test(start_paused = true)]
+async fn sts_refresh_margin_set_on_the_provider_is_used() {
+    let server = TestServer::start(|_| ok(sts_success(unix_now() + 7200))).await;
+    let provider = StsAssumeRoleProvider::new(source(), "arn", "s")
+        .with_endpoint(&server.base)
+        .with_refresh_margin(Duration::from_secs(60));
+    provider.provide_credentials().await.unwrap();
+    // Inside the default five minutes, outside the one minute set.
+    tokio::time::advance(Duration::from_secs(7200 - 70)).await;
+    provider.provide_credentials().await.unwrap();
+    assert_eq!(server.count(), 1, "70 s before expiry");
+    tokio::time::advance(Duration::from_secs(20)).await;
+    provider.provide_credentials().await.unwrap();
+    assert_eq!(server.count(), 2, "50 s before expiry");
+}
+
+#[tokio::test(start_paused = true)]
+async fn cvm_role_refresh_margin_set_on_the_provider_is_used() {
+    let server = TestServer::start(metadata_handler(3600)).await;
+    let provider = CvmRoleProvider::new()
+        .with_base_url(&server.base)
+        .with_refresh_margin(Duration::from_secs(60));
+    provider.provide_credentials().await.unwrap();
+    assert_eq!(server.count(), 2, "role name and credentials");
+    tokio::time::advance(Duration::from_secs(3600 - 70)).await;
+    provider.provide_credentials().await.unwrap();
+    assert_eq!(server.count(), 2, "70 s before expiry");
+    tokio::time::advance(Duration::from_secs(20)).await;
+    provider.provide_credentials().await.unwrap();
+    assert_eq!(server.count(), 3, "50 s before expiry");
+}
+
 #[tokio::test]
 async fn sts_api_error_names_source_and_code() {
     let server = TestServer::start(|_| {
