@@ -385,3 +385,34 @@ async fn server_side_parameter_checks_match_the_spec() {
     assert_eq!(err.code(), "MissingParameter");
     assert!(err.message().contains("Limit"), "{err}");
 }
+
+/// Some gateways wrap a real API error in a 4xx/5xx status. The code inside is the
+/// answer; the status only says whether the server may have failed mid-way: under a 5xx
+/// a read-only action is tried again, under a 4xx it is not (the request itself was
+/// refused, and sending it again would be refused again).
+#[tokio::test]
+async fn an_api_error_under_a_5xx_is_retried_for_a_read_only_action_but_not_under_a_4xx() {
+    let envelope = r#"{"Response":{"Error":{"Code":"InternalError","Message":"backend busy"},"RequestId":"r-1"}}"#;
+
+    let server = TestServer::start().unwrap();
+    server.push_reply(Reply::Status(503, envelope.into()));
+    let resp = client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap();
+    assert!(resp.application_total > 0);
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "503 with an API error: tried again"
+    );
+
+    let server = TestServer::start().unwrap();
+    server.push_reply(Reply::Status(403, envelope.into()));
+    let err = client(&server)
+        .describe_application_list(list())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "InternalError", "{err}");
+    assert_eq!(server.requests().len(), 1, "403 with an API error: final");
+}

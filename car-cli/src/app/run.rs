@@ -262,7 +262,8 @@ async fn dispatch(
             let source = CarCosCredentials::new(client.clone(), &app_id);
             let (_, bucket, region, key) =
                 source.describe().await.map_err(|e| Failure::from_api(&e))?;
-            let endpoint = text(m, "cos-endpoint").or_else(|| local_cos.clone())
+            let endpoint = text(m, "cos-endpoint")
+                .or_else(|| local_cos.clone())
                 .unwrap_or_else(|| format!("https://{bucket}.cos.{region}.myqcloud.com"));
             let cos = CosClient::new(
                 client.http_settings(),
