@@ -267,3 +267,61 @@ fn debug_of_a_parsed_authorization_shows_neither_id_nor_signature() {
         "{shown}"
     );
 }
+
+/// What `Authorization::parse` reads back is what the SDK was given: the vector's
+/// SecretId, the UTC date of its timestamp (1551113065 is 2019-02-25) and its service.
+#[test]
+fn the_parsed_authorization_names_the_vectors_key_date_and_service() {
+    let doc: Value = serde_json::from_str(TC3_VECTORS).unwrap();
+    for v in doc["vectors"].as_array().unwrap() {
+        let header = v["expected_headers"]["Authorization"].as_str().unwrap();
+        let auth = Authorization::parse(header).unwrap();
+        assert_eq!(auth.secret_id(), v["secret_id"].as_str().unwrap());
+        assert_eq!(auth.service(), v["service"].as_str().unwrap());
+        assert_eq!(auth.signed_headers(), "content-type;host");
+        if v["timestamp"] == 1551113065 {
+            assert_eq!(auth.date(), "2019-02-25");
+        }
+    }
+}
+
+/// The codes are Tencent's: a signature that does not match is
+/// `AuthFailure.SignatureFailure`; anything malformed is `AuthFailure.InvalidAuthorization`.
+#[test]
+fn refusals_carry_the_services_codes() {
+    let mut v = vectors().remove(0);
+    let key = v.secret_key.clone();
+    v.secret_key = one_byte_changed(&key, 0);
+    let err = v.check().unwrap_err();
+    assert_eq!(err, VerifyError::Mismatch);
+    assert_eq!(err.error_code(), "AuthFailure.SignatureFailure");
+    for other in [
+        VerifyError::Malformed("x"),
+        VerifyError::SignedHeaders("x".into()),
+        VerifyError::MissingHeader("x".into()),
+        VerifyError::Scope("x".into()),
+    ] {
+        assert_eq!(other.error_code(), "AuthFailure.InvalidAuthorization");
+    }
+}
+
+/// An empty name in SignedHeaders (`content-type;;host`) is refused as a bad list, not
+/// looked up as a header called "".
+#[test]
+fn an_empty_signed_header_name_is_a_bad_list() {
+    let mut v = vectors().remove(0);
+    let auth = v.header("Authorization").unwrap().to_owned();
+    v.set_header(
+        "Authorization",
+        auth.replace(
+            "SignedHeaders=content-type;host",
+            "SignedHeaders=content-type;;host",
+        ),
+    );
+    match v.check() {
+        Err(VerifyError::SignedHeaders(why)) => {
+            assert!(why.contains("content-type;;host"), "{why}")
+        }
+        other => panic!("expected a SignedHeaders refusal, got {other:?}"),
+    }
+}
