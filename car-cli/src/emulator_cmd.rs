@@ -53,7 +53,7 @@ pub fn command() -> Command {
                 .long("fault")
                 .value_name("SPEC")
                 .action(ArgAction::Append)
-                .help("Inject faults: [cos:]NAME:KIND[:next=N|:rate=F], e.g. CreateSession:throttle:next=3"),
+                .help("Inject faults: [cos:]NAME:KIND[:next=N|:rate=F], KIND one of throttle, status=5xx, reset, delay=2s, truncate, error=CODE; e.g. CreateSession:throttle:next=3"),
         )
         .arg(
             Arg::new("rate-limits")

@@ -1,5 +1,6 @@
 //! Faults on demand, for clients' reliability tests: per CAR action or COS operation,
-//! throttling, HTTP 5xx, a connection reset, a delay or a truncated body, for the next N
+//! throttling, HTTP 5xx, a connection reset, a delay, a truncated body or a scripted API
+//! error, for the next N
 //! matching requests or a fraction of them (drawn from a seeded generator, so a test
 //! sees the same sequence every run).
 //!
@@ -8,12 +9,14 @@
 //!   or `*` for any;
 //! - `KIND`: `throttle` (CAR `RequestLimitExceeded`, COS `SlowDown` with 503),
 //!   `status=5xx` (that HTTP status), `reset` (close without answering), `delay=DURATION`
-//!   (`250ms`, `2s`; then the normal answer) or `truncate` (half the body, then close);
+//!   (`250ms`, `2s`; then the normal answer), `truncate` (half the body, then close) or
+//!   `error=CODE` (that API error in the service's envelope, e.g.
+//!   `error=ResourceNotFound.NoIdle`; on COS, that code in its XML form with 400);
 //! - `COUNT`: `next=N` (the next N matching requests; the default is `next=1`) or
 //!   `rate=F` (each matching request with probability F, 0 < F ≤ 1, until cleared).
 //!
 //! Examples: `CreateSession:throttle:next=3`, `cos:UploadPart:reset:rate=0.2`,
-//! `*:delay=2s:next=1`.
+//! `*:delay=2s:next=1`, `CreateSession:error=ResourceNotFound.NoIdle`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -36,8 +39,12 @@ pub enum Side {
 }
 
 /// What happens to a request a fault hits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultKind {
+    /// The service answers with this API error code, in its usual envelope (CAR) or
+    /// XML error form with status 400 (COS): the scripted answer a test wants to see
+    /// handled, e.g. `ResourceNotFound.NoIdle`.
+    Error(String),
     /// The service's throttling answer.
     Throttle,
     /// This HTTP status with a gateway-style body.
@@ -164,6 +171,17 @@ fn parse_kind(kind: &str) -> Result<FaultKind, String> {
         ("throttle", None) => Ok(FaultKind::Throttle),
         ("reset", None) => Ok(FaultKind::Reset),
         ("truncate", None) => Ok(FaultKind::Truncate),
+        ("error", Some(code))
+            if !code.is_empty()
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_') =>
+        {
+            Ok(FaultKind::Error(code.to_owned()))
+        }
+        ("error", _) => Err(format!(
+            "expected error=CODE, an API error code such as ResourceNotFound.NoIdle, got `{kind}`"
+        )),
         ("status", Some(v)) => match v.parse::<u16>() {
             Ok(s @ 500..=599) => Ok(FaultKind::Status(s)),
             _ => Err(format!("expected status=5xx (500 to 599), got `{kind}`")),
@@ -172,7 +190,7 @@ fn parse_kind(kind: &str) -> Result<FaultKind, String> {
             .map(FaultKind::Delay)
             .ok_or_else(|| format!("expected delay=DURATION such as 250ms or 2s, got `{kind}`")),
         _ => Err(format!(
-            "expected a kind: throttle, status=5xx, reset, delay=DURATION or truncate, got `{kind}`"
+            "expected a kind: throttle, status=5xx, reset, delay=DURATION, truncate or error=CODE, got `{kind}`"
         )),
     }
 }
@@ -257,12 +275,12 @@ impl Faults {
             match &mut fault.count {
                 FaultCount::Next(n) => {
                     *n -= 1;
-                    hit = Some((i, fault.kind, *n == 0));
+                    hit = Some((i, fault.kind.clone(), *n == 0));
                     break;
                 }
                 FaultCount::Rate(p) => {
                     if rng.gen_bool(*p) {
-                        hit = Some((i, fault.kind, false));
+                        hit = Some((i, fault.kind.clone(), false));
                         break;
                     }
                 }
@@ -372,6 +390,15 @@ mod tests {
             "X:truncate".parse::<Fault>().unwrap().kind,
             FaultKind::Truncate
         );
+        assert_eq!(
+            "CreateSession:error=ResourceNotFound.NoIdle"
+                .parse::<Fault>()
+                .unwrap(),
+            Fault::car(
+                "CreateSession",
+                FaultKind::Error("ResourceNotFound.NoIdle".into())
+            )
+        );
     }
 
     #[test]
@@ -380,7 +407,9 @@ mod tests {
             ("", "expected an action or operation name or `*` first, got ``"),
             ("Create-Session:throttle", "name or `*` first, got `Create-Session`"),
             ("CreateSession", "expected a kind after the name"),
-            ("CreateSession:explode", "expected a kind: throttle, status=5xx, reset, delay=DURATION or truncate, got `explode`"),
+            ("CreateSession:explode", "expected a kind: throttle, status=5xx, reset, delay=DURATION, truncate or error=CODE, got `explode`"),
+            ("CreateSession:error=", "expected error=CODE, an API error code such as ResourceNotFound.NoIdle, got `error=`"),
+            ("CreateSession:error=a<b>", "expected error=CODE, an API error code such as ResourceNotFound.NoIdle, got `error=a<b>`"),
             ("CreateSession:status=404", "expected status=5xx (500 to 599), got `status=404`"),
             ("CreateSession:delay=2h", "expected delay=DURATION such as 250ms or 2s, got `delay=2h`"),
             ("CreateSession:reset:next=0", "expected next=N with N a positive whole number, got `next=0`"),

@@ -546,6 +546,7 @@ impl std::error::Error for HangupError {}
 async fn cos_fault(kind: FaultKind, request: Request, router: Router) -> Response {
     match kind {
         FaultKind::Throttle => cos_slow_down(),
+        FaultKind::Error(code) => cos_error(400, &code, "fault injected"),
         FaultKind::Status(status) => faults::gateway_status(status),
         FaultKind::Reset => faults::hangup(),
         FaultKind::Delay(d) => {
@@ -558,13 +559,24 @@ async fn cos_fault(kind: FaultKind, request: Request, router: Router) -> Respons
 
 /// COS's throttling answer: 503 with `SlowDown` in its XML error form.
 fn cos_slow_down() -> Response {
+    cos_error(503, "SlowDown", "Please reduce your request rate.")
+}
+
+/// An error in COS's XML form. Only letters, digits, `.` and `_` of `code` are kept
+/// (what a fault spec allows), so a code built by a library caller cannot break the XML.
+fn cos_error(status: u16, code: &str, message: &str) -> Response {
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_'))
+        .collect();
     let request_id = frontdoor::new_request_id(&mut rand::thread_rng());
     let body = format!(
-        "<?xml version='1.0' encoding='utf-8' ?>\n<Error>\n\t<Code>SlowDown</Code>\n\t\
-         <Message>Please reduce your request rate.</Message>\n\t<RequestId>{request_id}</RequestId>\n</Error>"
+        "<?xml version='1.0' encoding='utf-8' ?>\n<Error>\n\t<Code>{code}</Code>\n\t\
+         <Message>{message}</Message>\n\t<RequestId>{request_id}</RequestId>\n</Error>"
     );
     let mut response = Response::new(Body::from(body));
-    *response.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+    *response.status_mut() = axum::http::StatusCode::from_u16(status)
+        .unwrap_or(axum::http::StatusCode::SERVICE_UNAVAILABLE);
     response.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
         axum::http::HeaderValue::from_static("application/xml"),

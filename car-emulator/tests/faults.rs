@@ -248,3 +248,49 @@ async fn cos_faults_answer_in_coss_own_form() {
     assert!(emulator.faults().active().is_empty());
     assert_eq!(recorder.count(), 0);
 }
+
+/// A scripted API error (`error=CODE`) answers the next matching call in the service's
+/// envelope, is not retried (it is not throttling), changes nothing, and the stateful
+/// emulator answers the call after it as usual. The code is one CreateApplication
+/// documents.
+#[tokio::test]
+async fn a_scripted_error_answers_once_and_changes_nothing() {
+    let emulator = car_emulator::Emulator::builder()
+        .fault(
+            "CreateApplication:error=OperationDenied.ApplicationLimitExceeded"
+                .parse()
+                .unwrap(),
+        )
+        .start()
+        .await
+        .unwrap();
+    let (client, keys) = client(&emulator);
+    let err = client.create_application(create()).await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        "OperationDenied.ApplicationLimitExceeded",
+        "{err}"
+    );
+    assert!(err.message().contains("fault injected"), "{err}");
+    assert_eq!(keys.asked.load(Ordering::SeqCst), 1, "not retried");
+    assert_eq!(
+        client
+            .describe_application_list(list())
+            .await
+            .unwrap()
+            .application_total,
+        0,
+        "the refused call created nothing"
+    );
+    let created = client.create_application(create()).await.unwrap();
+    assert!(created.application_id.starts_with("app-"), "{created:?}");
+    assert_eq!(
+        client
+            .describe_application_list(list())
+            .await
+            .unwrap()
+            .application_total,
+        1
+    );
+    emulator.shutdown().await;
+}

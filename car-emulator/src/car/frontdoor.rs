@@ -199,6 +199,13 @@ async fn fault_response(kind: FaultKind, request_id: &str) -> Response {
             )),
             request_id,
         ),
+        FaultKind::Error(code) => envelope(
+            Err(ServiceError::new(
+                code.as_str(),
+                format!("{code} (fault injected)"),
+            )),
+            request_id,
+        ),
         FaultKind::Status(status) => faults::gateway_status(status),
         FaultKind::Reset => faults::hangup(),
         FaultKind::Truncate => faults::truncate(envelope(Ok(json!({})), request_id)).await,
