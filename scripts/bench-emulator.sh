@@ -7,11 +7,14 @@
 #  3. the emulator's peak RSS while receiving a 1 GiB multipart upload made by
 #     cos-python-sdk-v5 (installed into a venv under target/).
 # Needs wrk (installed with apt-get when missing) and python3. Release builds.
+# BENCH_PARTS="rate startup rss" (the default) picks the measurements; BENCH_SECONDS the
+# length of each rate run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 target=${CARGO_TARGET_DIR:-$root/target}
 secs=${BENCH_SECONDS:-10}
+parts=" ${BENCH_PARTS:-rate startup rss} "
 
 if ! command -v wrk >/dev/null; then
   apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -65,9 +68,12 @@ for i in 1 2 3; do
     "$car" create-application --application-name "bench-$i" --application-type Application3D \
     --endpoint "http://$emu_host" >/dev/null
 done
-rate "stateless scripted server" "$ts_host" "$ts_id" "$ts_key"
-rate "car-emulator (stateful)" "$emu_host" "$emu_id" "$emu_key"
+if [[ $parts == *" rate "* ]]; then
+  rate "stateless scripted server" "$ts_host" "$ts_id" "$ts_key"
+  rate "car-emulator (stateful)" "$emu_host" "$emu_id" "$emu_key"
+fi
 
+if [[ $parts == *" startup "* ]]; then
 echo "== 2. start-up: \`car emulator\` to its first stdout line (20 starts)"
 python3 - "$car" "$tmp" <<'PY'
 import os, subprocess, sys, time, statistics
@@ -82,9 +88,12 @@ for i in range(20):
     p.terminate(); p.wait()
 print(f"median {statistics.median(times):.1f} ms, max {max(times):.1f} ms")
 PY
+fi
 
+if [[ $parts == *" rss "* ]]; then
 echo "== 3. peak RSS of the emulator receiving a 1 GiB multipart upload (cos-python-sdk-v5)"
 head -c $((1024 * 1024 * 1024)) /dev/urandom >"$tmp/big.zip"
 "$venv/bin/python" scripts/bench/upload_big.py "$emu_host" "$cos_host" "$emu_id" "$emu_key" "$tmp/big.zip" 64 4
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$emu/status")
 echo "emulator peak RSS: $((rss / 1024)) MiB (VmHWM over the whole run)"
+fi
