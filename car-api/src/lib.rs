@@ -47,6 +47,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod cos_crc;
 pub mod cos_signing;
 pub mod credentials;
 pub mod http;

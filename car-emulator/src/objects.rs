@@ -173,7 +173,7 @@ pub fn put_bytes(
         }
     };
     let etag = format!("\"{}\"", hex::encode(Md5::digest(bytes)));
-    let crc64 = crate::cos::crc::crc64(bytes).to_string();
+    let crc64 = car_api::cos_crc::Crc64::of(bytes).to_string();
     let object = NewObject {
         size: bytes.len() as u64,
         etag: &etag,

@@ -6,9 +6,15 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use car_emulator::cos::crc::crc64;
 use car_release::cos::{upload_file, CosError, Progress, ProgressEvent, UploadOptions};
 use support::*;
+
+/// CRC-64/XZ computed with the crate directly, independently of the uploader's code.
+fn crc64(data: &[u8]) -> u64 {
+    let mut digest = crc64fast::Digest::new();
+    digest.write(data);
+    digest.sum64()
+}
 
 async fn upload(
     cos: &Cos,

@@ -143,7 +143,7 @@ pub async fn receive(body: Body, dir: &Path, rules: BodyRules) -> Result<Receive
         .map_err(|e| CosError::internal("cannot create a temporary file", e))?;
     let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
     let mut md5 = Md5::new();
-    let mut crc = crc64fast::Digest::new();
+    let mut crc = car_api::cos_crc::Crc64::new();
     let mut size: u64 = 0;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
@@ -158,7 +158,7 @@ pub async fn receive(body: Body, dir: &Path, rules: BodyRules) -> Result<Receive
             return Err(too_large(size));
         }
         md5.update(&chunk);
-        crc.write(&chunk);
+        crc.update(&chunk);
         out.write_all(&chunk)
             .await
             .map_err(|e| CosError::internal("cannot write the object body", e))?;
@@ -183,6 +183,6 @@ pub async fn receive(body: Body, dir: &Path, rules: BodyRules) -> Result<Receive
         blob,
         size,
         md5,
-        crc64: crc.sum64(),
+        crc64: crc.value(),
     })
 }

@@ -6,7 +6,7 @@
 
 mod auth;
 mod body;
-pub mod crc;
+pub use car_api::cos_crc as crc;
 mod errors;
 mod listing;
 mod multipart;

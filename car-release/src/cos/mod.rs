@@ -4,7 +4,6 @@
 
 mod checkpoint;
 mod client;
-mod crc;
 mod credentials;
 mod error;
 mod plan;
@@ -12,8 +11,8 @@ mod progress;
 mod upload;
 mod xml;
 
+pub use car_api::cos_crc::{combine as crc64_combine, Crc64};
 pub use client::{CosClient, ListedPart, ListedUpload, PartReceipt};
-pub use crc::{combine as crc64_combine, Crc64};
 pub use credentials::{CosCredentials, CredentialSource, Now, StaticCredentials};
 pub use error::{CosError, ServiceError};
 pub use plan::{PartPlan, MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE};

@@ -17,11 +17,11 @@ use tokio::task::JoinSet;
 
 use super::checkpoint::{self, DonePart, FileIdentity, Record};
 use super::client::{default_endpoint, receipt, CosClient, ListedPart};
-use super::crc::{combine, Crc64};
 use super::credentials::{CredentialSource, Now};
 use super::error::CosError;
 use super::plan::{PartPlan, MAX_PART_SIZE};
 use super::progress::{emit, Progress, ProgressEvent};
+use car_api::cos_crc::{combine, Crc64};
 
 /// Bytes read from disk per step of a part's stream; with `concurrency` parts in flight
 /// this bounds the uploader's buffers.

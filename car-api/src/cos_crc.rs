@@ -1,6 +1,7 @@
-//! CRC-64/XZ, COS's `x-cos-hash-crc64ecma` (reference §8), and combining the CRCs of
-//! consecutive parts into the whole object's without reading the bytes again (§8.3, the
-//! GF(2) matrix method of zlib's `crc32_combine`).
+//! CRC-64/XZ, COS's `x-cos-hash-crc64ecma`, and combining the CRCs of consecutive parts
+//! into the whole object's without reading the bytes again (the GF(2) matrix method of
+//! zlib's `crc32_combine`). One implementation for the uploader, which checks what COS
+//! reports, and the emulator, which reports it.
 
 /// A running CRC-64/XZ (SIMD-accelerated by `crc64fast`).
 #[derive(Clone)]
@@ -101,7 +102,7 @@ pub fn combine(crc_a: u64, crc_b: u64, len_b: u64) -> u64 {
 mod tests {
     use super::*;
 
-    /// The catalogue check value of CRC-64/XZ (reference §8.1).
+    /// The catalogue check value of CRC-64/XZ: "123456789" → 0x995DC9BBDF1939FA.
     #[test]
     fn check_value_is_the_catalogues() {
         assert_eq!(Crc64::of(b"123456789"), 11_051_210_869_376_104_954);
@@ -109,7 +110,7 @@ mod tests {
     }
 
     /// The vector file's 3 MiB input: three 1 MiB parts of CRC 12198584541786614250
-    /// combine into 7798054842253009186 (reference §8.3).
+    /// combine into 7798054842253009186 (the values COS returned, in the vector file).
     #[test]
     fn three_published_part_crcs_combine_into_the_published_whole() {
         let part = 12_198_584_541_786_614_250u64;
@@ -126,5 +127,19 @@ mod tests {
             combine(Crc64::of(a), Crc64::of(b), b.len() as u64),
             Crc64::of(&data)
         );
+    }
+
+    #[test]
+    fn combining_matches_the_direct_crc_for_every_split() {
+        let data: Vec<u8> = (0..3000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        let whole = Crc64::of(&data);
+        for cut in [0, 1, 2, 7, 8, 9, 255, 256, 1024, 2999, 3000] {
+            let (a, b) = data.split_at(cut);
+            assert_eq!(
+                combine(Crc64::of(a), Crc64::of(b), b.len() as u64),
+                whole,
+                "cut {cut}"
+            );
+        }
     }
 }
