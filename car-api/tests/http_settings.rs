@@ -3,7 +3,7 @@
 //! for, `NO_PROXY` included.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use car_api::config::{ConfigLoader, CredentialsSource, Origin};
 use car_api::credentials::{
@@ -12,8 +12,9 @@ use car_api::credentials::{
 use car_api::http::{CaBundle, HttpSettings, ProxySettings};
 use car_api::operations::DescribeConcurrentCountRequest;
 use car_api::{Client, RetryConfig};
+use car_emulator::test_proxy::ConnectProxy;
 use car_emulator::test_server::{TestServer, TEST_SECRET_ID, TEST_SECRET_KEY};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What STS answers to AssumeRole (the shape of Tencent's documented example).
 fn sts_answer() -> String {
@@ -87,54 +88,6 @@ fn request_complete(buf: &[u8]) -> bool {
     buf.len() >= end + 4 + length
 }
 
-/// A minimal HTTP CONNECT proxy on loopback; records the targets it tunnelled to.
-async fn connect_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let tunnels = Arc::new(Mutex::new(Vec::new()));
-    let record = tunnels.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let record = record.clone();
-            tokio::spawn(async move {
-                let mut reader = BufReader::new(stream);
-                let mut line = String::new();
-                if reader.read_line(&mut line).await.is_err() {
-                    return;
-                }
-                let Some(target) = line
-                    .strip_prefix("CONNECT ")
-                    .and_then(|r| r.split(' ').next())
-                    .map(str::to_owned)
-                else {
-                    return;
-                };
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).await.unwrap_or(0) == 0 || h == "\r\n" {
-                        break;
-                    }
-                }
-                let upstream_addr = target.replace("localhost", "127.0.0.1");
-                let Ok(mut upstream) = tokio::net::TcpStream::connect(&upstream_addr).await else {
-                    return;
-                };
-                let mut client = reader.into_inner();
-                if client
-                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-                record.lock().unwrap().push(target);
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
-            });
-        }
-    });
-    (url, tunnels)
-}
-
 fn source() -> Arc<dyn ProvideCredentials> {
     Arc::new(StaticProvider::new(Credentials::new(
         "AKIDsource",
@@ -179,18 +132,18 @@ async fn sts_trusts_the_ca_bundle_of_the_http_settings() {
 #[tokio::test]
 async fn sts_goes_through_the_proxy_of_the_http_settings() {
     let (port, pem, count) = tls_stub(sts_answer()).await;
-    let (proxy, tunnels) = connect_proxy().await;
+    let proxy = ConnectProxy::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut settings = HttpSettings::default();
     settings.ca_bundle = Some(CaBundle::load(bundle_file(&dir, &pem)).unwrap());
-    settings.proxy = Some(ProxySettings::new(proxy).unwrap());
+    settings.proxy = Some(ProxySettings::new(proxy.url()).unwrap());
     StsAssumeRoleProvider::new(source(), "arn", "s")
         .with_endpoint(&format!("https://localhost:{port}"))
         .with_http_settings(settings)
         .provide_credentials()
         .await
         .unwrap();
-    assert_eq!(*tunnels.lock().unwrap(), [format!("localhost:{port}")]);
+    assert_eq!(proxy.tunnels(), [format!("localhost:{port}")]);
     assert_eq!(count.load(Ordering::SeqCst), 1);
 }
 
@@ -199,7 +152,7 @@ async fn sts_goes_through_the_proxy_of_the_http_settings() {
 #[tokio::test]
 async fn a_resolved_role_calls_sts_with_the_resolved_ca_bundle_and_proxy() {
     let (port, pem, count) = tls_stub(sts_answer()).await;
-    let (proxy, tunnels) = connect_proxy().await;
+    let proxy = ConnectProxy::start().unwrap();
     let home = tempfile::tempdir().unwrap();
     let tccli = home.path().join(".tccli");
     std::fs::create_dir_all(&tccli).unwrap();
@@ -211,7 +164,7 @@ async fn a_resolved_role_calls_sts_with_the_resolved_ca_bundle_and_proxy() {
     let bundle = bundle_file(&home, &pem);
     let chain = DefaultChain::builder()
         .home(home.path())
-        .env(Env::from_map([("HTTPS_PROXY", proxy.as_str())]))
+        .env(Env::from_map([("HTTPS_PROXY", proxy.url())]))
         .without_cvm_role()
         .system_credentials_file(None);
     let config = ConfigLoader::with_chain(chain)
@@ -233,7 +186,7 @@ async fn a_resolved_role_calls_sts_with_the_resolved_ca_bundle_and_proxy() {
     );
     let creds = config.credentials().provide_credentials().await.unwrap();
     assert_eq!(creds.token.as_deref(), Some("sts-token"));
-    assert_eq!(*tunnels.lock().unwrap(), [format!("localhost:{port}")]);
+    assert_eq!(proxy.tunnels(), [format!("localhost:{port}")]);
     assert_eq!(count.load(Ordering::SeqCst), 1);
 }
 
@@ -241,10 +194,10 @@ async fn call_through(env: &[(&str, &str)], from_env: bool) -> (TestServer, usiz
     let server = TestServer::builder().tls().start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let bundle = bundle_file(&dir, server.ca_pem().unwrap());
-    let (proxy, tunnels) = connect_proxy().await;
+    let proxy = ConnectProxy::start().unwrap();
     let vars: Vec<(String, String)> = env
         .iter()
-        .map(|(k, v)| (k.to_string(), v.replace("{proxy}", &proxy)))
+        .map(|(k, v)| (k.to_string(), v.replace("{proxy}", proxy.url())))
         .collect();
     let client = Client::builder()
         .default_chain(DefaultChain::builder().env(Env::from_map(vars)))
@@ -259,7 +212,7 @@ async fn call_through(env: &[(&str, &str)], from_env: bool) -> (TestServer, usiz
         .describe_concurrent_count(DescribeConcurrentCountRequest::new())
         .await
         .unwrap();
-    let n = tunnels.lock().unwrap().len();
+    let n = proxy.tunnels().len();
     (server, n)
 }
 
@@ -298,17 +251,17 @@ async fn an_explicit_proxy_beats_the_environment_and_ignores_no_proxy() {
     let server = TestServer::builder().tls().start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let bundle = bundle_file(&dir, server.ca_pem().unwrap());
-    let (explicit, explicit_tunnels) = connect_proxy().await;
-    let (from_env, env_tunnels) = connect_proxy().await;
+    let explicit = ConnectProxy::start().unwrap();
+    let from_env = ConnectProxy::start().unwrap();
     let client = Client::builder()
         .default_chain(DefaultChain::builder().env(Env::from_map([
-            ("HTTPS_PROXY", from_env.as_str()),
+            ("HTTPS_PROXY", from_env.url()),
             ("NO_PROXY", "localhost"),
         ])))
         .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
         .endpoint(server.endpoint())
         .ca_bundle(&bundle)
-        .https_proxy(explicit)
+        .https_proxy(explicit.url())
         .proxy_from_env(true)
         .retry(RetryConfig::disabled())
         .build()
@@ -317,8 +270,8 @@ async fn an_explicit_proxy_beats_the_environment_and_ignores_no_proxy() {
         .describe_concurrent_count(DescribeConcurrentCountRequest::new())
         .await
         .unwrap();
-    assert_eq!(explicit_tunnels.lock().unwrap().len(), 1);
-    assert!(env_tunnels.lock().unwrap().is_empty());
+    assert_eq!(explicit.tunnels().len(), 1);
+    assert!(from_env.tunnels().is_empty());
 }
 
 #[test]
@@ -344,11 +297,11 @@ async fn the_metadata_service_uses_the_ca_bundle_but_never_the_proxy() {
         body.len()
     );
     let (port, pem, count) = tls_stub(answer).await;
-    let (proxy, tunnels) = connect_proxy().await;
+    let proxy = ConnectProxy::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut settings = HttpSettings::default();
     settings.ca_bundle = Some(CaBundle::load(bundle_file(&dir, &pem)).unwrap());
-    settings.proxy = Some(ProxySettings::new(proxy).unwrap());
+    settings.proxy = Some(ProxySettings::new(proxy.url()).unwrap());
     let creds = car_api::credentials::CvmRoleProvider::new()
         .with_base_url(format!("https://localhost:{port}"))
         .with_role_name("car-role")
@@ -358,7 +311,7 @@ async fn the_metadata_service_uses_the_ca_bundle_but_never_the_proxy() {
         .unwrap();
     assert_eq!(creds.secret_id, "AKIDcvm");
     assert_eq!(count.load(Ordering::SeqCst), 1);
-    assert!(tunnels.lock().unwrap().is_empty());
+    assert!(proxy.tunnels().is_empty());
 }
 
 /// Another client (the COS uploader's) built from a CAR client's settings trusts the
@@ -366,12 +319,12 @@ async fn the_metadata_service_uses_the_ca_bundle_but_never_the_proxy() {
 #[tokio::test]
 async fn other_clients_are_built_from_the_car_clients_settings() {
     let (port, pem, count) = tls_stub(sts_answer()).await;
-    let (proxy, tunnels) = connect_proxy().await;
+    let proxy = ConnectProxy::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let car = Client::builder()
         .credentials(Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY))
         .ca_bundle(bundle_file(&dir, &pem))
-        .https_proxy(proxy)
+        .https_proxy(proxy.url())
         .build()
         .unwrap();
     let other = car.http_settings().client().unwrap();
@@ -384,5 +337,5 @@ async fn other_clients_are_built_from_the_car_clients_settings() {
         .status();
     assert_eq!(status, 200);
     assert_eq!(count.load(Ordering::SeqCst), 1);
-    assert_eq!(*tunnels.lock().unwrap(), [format!("localhost:{port}")]);
+    assert_eq!(proxy.tunnels(), [format!("localhost:{port}")]);
 }

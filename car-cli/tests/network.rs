@@ -4,80 +4,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
-
+use car_emulator::test_proxy::ConnectProxy;
 use car_emulator::test_server::{Reply, TestServer};
 use common::Sandbox;
-
-/// A CONNECT proxy on loopback, one thread per tunnel; records the targets.
-struct Proxy {
-    url: String,
-    tunnels: Arc<Mutex<Vec<String>>>,
-}
-
-impl Proxy {
-    fn start() -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let tunnels = Arc::new(Mutex::new(Vec::new()));
-        let record = tunnels.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { return };
-                let record = record.clone();
-                std::thread::spawn(move || tunnel(stream, &record));
-            }
-        });
-        Proxy { url, tunnels }
-    }
-
-    fn tunnels(&self) -> Vec<String> {
-        self.tunnels.lock().unwrap().clone()
-    }
-}
-
-fn tunnel(client: TcpStream, record: &Mutex<Vec<String>>) {
-    let mut reader = BufReader::new(client);
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
-        return;
-    }
-    let Some(target) = line
-        .strip_prefix("CONNECT ")
-        .and_then(|r| r.split(' ').next())
-        .map(str::to_owned)
-    else {
-        return;
-    };
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-            break;
-        }
-    }
-    let Ok(upstream) = TcpStream::connect(target.replace("localhost", "127.0.0.1")) else {
-        return;
-    };
-    let mut client = reader.into_inner();
-    if client
-        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        .is_err()
-    {
-        return;
-    }
-    record.lock().unwrap().push(target);
-    let (mut c_read, mut u_write) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
-    let up = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut c_read, &mut u_write);
-        let _ = u_write.shutdown(std::net::Shutdown::Write);
-    });
-    let (mut u_read, mut c_write) = (upstream, client);
-    let _ = std::io::copy(&mut u_read, &mut c_write);
-    let _ = c_write.shutdown(std::net::Shutdown::Write);
-    let _ = up.join();
-}
 
 fn tls_sandbox(server: &TestServer) -> (Sandbox, String) {
     let sb = Sandbox::with_keys();
@@ -88,7 +17,7 @@ fn tls_sandbox(server: &TestServer) -> (Sandbox, String) {
 #[test]
 fn the_proxy_variables_are_honoured_and_no_proxy_bypasses_them() {
     let server = TestServer::builder().tls().start().expect("server");
-    let proxy = Proxy::start();
+    let proxy = ConnectProxy::start().expect("proxy");
     let (mut sb, bundle) = tls_sandbox(&server);
     let e = server.endpoint();
     let call = |sb: &Sandbox| {
@@ -102,7 +31,7 @@ fn the_proxy_variables_are_honoured_and_no_proxy_bypasses_them() {
         .expect(0);
     };
 
-    sb.set("HTTPS_PROXY", &proxy.url);
+    sb.set("HTTPS_PROXY", proxy.url());
     call(&sb);
     let port = server.addr().port();
     assert_eq!(proxy.tunnels(), [format!("localhost:{port}")]);
@@ -118,7 +47,7 @@ fn the_proxy_variables_are_honoured_and_no_proxy_bypasses_them() {
         assert_eq!(proxy.tunnels().len(), 1, "{var}={value}");
     }
     sb.unset("HTTPS_PROXY");
-    sb.set("https_proxy", &proxy.url);
+    sb.set("https_proxy", proxy.url());
     call(&sb);
     assert_eq!(proxy.tunnels().len(), 2, "https_proxy");
     assert_eq!(server.requests().len(), 4);

@@ -19,6 +19,7 @@ pub mod grants;
 pub mod objects;
 pub mod server;
 pub mod store;
+pub mod test_proxy;
 pub mod test_server;
 mod tls;
 
