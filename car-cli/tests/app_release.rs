@@ -39,20 +39,19 @@ fn local_release_uploads_in_parts_puts_the_version_online_and_prints_a_summary()
     std::fs::write(&package, game_zip("Game/Game.exe", 3 * MIB)).unwrap();
     let size = std::fs::metadata(&package).unwrap().len();
 
-    let run = local
-        .car(&[
-            "--output",
-            "json",
-            "app",
-            "release",
-            package.to_str().unwrap(),
-            "--application-id",
-            &app,
-            "--online",
-            "--part-size",
-            "1",
-        ])
-        .expect(0);
+    let run = local.car(&[
+        "--output",
+        "json",
+        "app",
+        "release",
+        package.to_str().unwrap(),
+        "--application-id",
+        &app,
+        "--online",
+        "--part-size",
+        "1",
+    ]);
+    run.expect(0);
     let summary = run.json();
     assert_eq!(summary["application_id"], app.as_str());
     assert_eq!(summary["state"], "Inuse", "{summary}");
@@ -124,12 +123,11 @@ fn without_output_json_the_summary_is_still_json_and_events_go_to_stderr() {
     let env = AppEnv::start(&[]);
     let app = env.create_app("Game/Game.exe");
     let package = env.package("small.zip", "Game/Game.exe", 1000);
-    let run = env
-        .app(
-            &["release", package.to_str().unwrap()],
-            &["--application-id", &app, "--wait"],
-        )
-        .expect(0);
+    let run = env.app(
+        &["release", package.to_str().unwrap()],
+        &["--application-id", &app, "--wait"],
+    );
+    run.expect(0);
     let summary = run.json();
     assert_eq!(summary["state"], "Normal", "processed, not released");
     assert_eq!(summary["online"], false);
@@ -210,12 +208,11 @@ fn url_mode_has_the_emulator_read_the_package_and_uploads_nothing() {
     let app = env.create_app("Game/Game.exe");
     let package = env.package("from-url.zip", "Game/Game.exe", 1000);
     let url = format!("file://{}", package.display());
-    let run = env
-        .app(
-            &["release", "--url", &url],
-            &["--application-id", &app, "--online"],
-        )
-        .expect(0);
+    let run = env.app(
+        &["release", "--url", &url],
+        &["--application-id", &app, "--online"],
+    );
+    run.expect(0);
     let summary = run.json();
     assert_eq!(summary["state"], "Inuse");
     assert_eq!(summary["upload"], json!(null));

@@ -52,7 +52,8 @@ fn upload_wait_online_and_versions_ship_a_version_step_by_step() {
     let package = env.package("space-game.zip", "Game/Game.exe", 2 * MIB);
     let size = std::fs::metadata(&package).unwrap().len();
 
-    let run = upload(&env, &app, package.to_str().unwrap()).expect(0);
+    let run = upload(&env, &app, package.to_str().unwrap());
+    run.expect(0);
     let up = run.json();
     assert_eq!(up["size"], size);
     assert_eq!(up["parts"], size.div_ceil(MIB as u64));
@@ -107,11 +108,11 @@ fn upload_wait_online_and_versions_ship_a_version_step_by_step() {
 }
 
 #[test]
-fn wait_online_releases_and_online_refuses_a_package_without_the_launch_path() {
+fn online_refuses_a_package_without_the_launch_path_and_wait_online_releases_one_with_it() {
     let env = AppEnv::start(&[]);
     let app = env.create_app("Game/Game.exe");
 
-    // A package without the launch path: processed, but not released.
+    // A package without the application's launch path: processed, but not released.
     let first = env.create_version(&app, "wrong.zip");
     let wrong = env.package("wrong.zip", "Other/Other.exe", 10);
     upload(&env, &app, wrong.to_str().unwrap()).expect(0);
@@ -144,39 +145,35 @@ fn wait_online_releases_and_online_refuses_a_package_without_the_launch_path() {
     assert_eq!(run.code, 3, "{run:?}");
     assert_eq!(env.versions(&app)[0]["ApplicationVersionStatus"], "Normal");
 
-    // The right package: `wait --online` releases it.
-    let second = env.create_version(&app, "right.zip");
-    let right = env.package("right.zip", "Game/Game.exe", 10);
-    upload(&env, &app, right.to_str().unwrap()).expect(0);
-    snapshot(&env, &app);
-    let waited = env
-        .car(&[
-            "app",
-            "wait",
-            "--application-id",
-            &app,
-            "--version-id",
-            &second,
-            "--online",
-        ])
-        .expect(0)
-        .json();
-    assert_eq!(waited["state"], "Inuse");
-    let states: Vec<(Value, Value)> = env
-        .versions(&app)
-        .iter()
-        .map(|v| {
-            (
-                v["ApplicationVersionId"].clone(),
-                v["ApplicationVersionStatus"].clone(),
-            )
-        })
-        .collect();
-    assert!(
-        states.contains(&(json!(second), json!("Inuse")))
-            && states.contains(&(json!(first), json!("Normal"))),
-        "{states:?}"
+    // Once the application's launch path is one the package has, `wait --online`
+    // (the version is already processed) releases it.
+    env.car(&[
+        "modify-application-base-info",
+        "--application-id",
+        &app,
+        "--application-exe-path",
+        "Other/Other.exe",
+        "--application-inter-list",
+        "",
+        "--application-base-info",
+        r#"{"WindowUseType":"ApplicationDesktop"}"#,
+    ])
+    .expect(0);
+    let waited = env.car(&[
+        "app",
+        "wait",
+        "--application-id",
+        &app,
+        "--version-id",
+        &first,
+        "--online",
+    ]);
+    waited.expect(0);
+    assert_eq!(
+        waited.json(),
+        json!({"application_id": app, "version_id": first, "state": "Inuse"})
     );
+    assert_eq!(env.versions(&app)[0]["ApplicationVersionStatus"], "Inuse");
 }
 
 #[test]
@@ -259,7 +256,8 @@ async fn an_interrupted_upload_is_listed_and_resumed_by_running_the_upload_again
     assert!(key.ends_with(&format!("/{app}.zip")), "{key}");
 
     // The same command again continues that upload instead of starting another.
-    let resumed = upload(&env, &app, package.to_str().unwrap()).expect(0);
+    let resumed = upload(&env, &app, package.to_str().unwrap());
+    resumed.expect(0);
     let report = resumed.json();
     assert_eq!(report["upload_id"], upload_id.as_str());
     assert_eq!(report["key"], key.as_str());

@@ -273,15 +273,15 @@ async fn dispatch(
                 car_api::RetryConfig::default(),
             )
             .map_err(from_cos)?;
-            let prefix = key
-                .rsplit_once('/')
-                .map_or(String::new(), |(dir, _)| format!("{dir}/"));
             if sub == "abort" {
                 let id = required(m, "upload-id");
                 cos.abort(&key, &id).await.map_err(from_cos)?;
                 return Ok(json!({"key": key, "upload_id": id, "aborted": true}));
             }
-            let list = cos.list_uploads(&prefix).await.map_err(from_cos)?;
+            // The temporary key covers only keys under Path (the object key itself), so
+            // the listing is for that key, as cos-python-sdk-v5's resume asks it.
+            let mut list = cos.list_uploads(&key).await.map_err(from_cos)?;
+            list.retain(|u| u.key == key);
             Ok(json!({"uploads": list}))
         }
         _ => Err(Failure::usage(
