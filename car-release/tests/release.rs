@@ -15,9 +15,10 @@ use car_api::waiter::WaitPolicy;
 use car_api::{Client, RetryConfig};
 use car_emulator::{car::state::CarState, RunningEmulator};
 use car_emulator::{Clock, Emulator, EmulatorBuilder, Fault, FaultKind, ManualClock};
-use car_release::cos::{Now, UploadOptions};
+use car_release::cos::{CosClient, Now, Target, UploadOptions};
 use car_release::release::{
-    release, wait_ready, PackageSource, ReleaseError, ReleaseOptions, Step,
+    release, upload_package, wait_ready, CarCosCredentials, PackageSource, ReleaseError,
+    ReleaseOptions, Step,
 };
 use serde_json::{json, Value};
 
@@ -466,4 +467,166 @@ async fn without_wait_the_version_is_left_processing_and_wait_ready_follows_it()
     let waiting = tokio::spawn(async move { wait_ready(&client, &app2, &ver, &policy).await });
     env.clock.advance(Duration::from_secs(1));
     assert_eq!(waiting.await.unwrap().expect("ready"), "Normal");
+}
+
+/// Names UploadPart 4, the last and short part of the test data, apart from the other
+/// COS requests, so a fault can hit it. A fault answers without reading the request body;
+/// with a short body the client has sent it all by then and reads the answer, where a
+/// 1 MiB body could meet a closed connection instead (a retried transport error).
+fn last_part_apart(method: &axum::http::Method, uri: &axum::http::Uri) -> &'static str {
+    match car_emulator::cos::operation_name(method, uri) {
+        "UploadPart"
+            if uri
+                .query()
+                .unwrap_or("")
+                .split('&')
+                .any(|kv| kv == "partNumber=4") =>
+        {
+            "UploadPart4"
+        }
+        other => other,
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// 3 MiB and a bit of bytes that do not repeat, different for each seed.
+fn write_data(path: &std::path::Path, seed: u64) {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ seed;
+    let data: Vec<u8> = (0..3 * MIB + 4321)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(path, data).unwrap();
+}
+
+/// An upload that stops at part 4 (refused by COS) after parts 1-3 are stored,
+/// checkpointed in one directory: the package, its target and keys, the options, and the upload ID
+/// COS lists for the key.
+struct Unfinished {
+    path: PathBuf,
+    target: Target,
+    source: CarCosCredentials,
+    options: UploadOptions,
+    upload_id: String,
+}
+
+async fn unfinished(env: &Env) -> Unfinished {
+    let app = env.app("Application3D", "Game/Game.exe").await;
+    env.call(
+        "CreateApplicationVersion",
+        json!({"ApplicationId": app, "ApplicationFileName": "big.zip"}),
+    )
+    .await;
+    let source = CarCosCredentials::new(env.client.clone(), &app);
+    let (_, bucket, region, key) = source.describe().await.expect("DescribeCosCredential");
+    let target = Target {
+        bucket,
+        region,
+        key,
+        endpoint: Some(env.emulator.cos_endpoint().to_string()),
+    };
+    let path = env.dir.path().join("big.zip");
+    write_data(&path, 1);
+    let options = UploadOptions {
+        part_size: MIB,
+        multipart_threshold: MIB,
+        concurrency: 1,
+        checkpoint_dir: Some(env.dir.path().join("first-machine")),
+        ..env.options(&app, path.clone()).upload
+    };
+    let err = upload_package(&path, &target, source.clone(), &options)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("AccessDenied"), "{err}");
+    let listed = cos_uploads(&target, &source, &options).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    Unfinished {
+        upload_id: listed[0].upload_id.clone(),
+        path,
+        target,
+        source,
+        options,
+    }
+}
+
+/// What List Multipart Uploads says about the target's key.
+async fn cos_uploads(
+    target: &Target,
+    source: &CarCosCredentials,
+    options: &UploadOptions,
+) -> Vec<car_release::cos::ListedUpload> {
+    CosClient::new(
+        &options.http,
+        target.endpoint.as_deref().unwrap(),
+        Arc::new(source.clone()),
+        options.now.clone(),
+        RetryConfig::disabled(),
+    )
+    .unwrap()
+    .list_uploads(&target.key)
+    .await
+    .expect("ListMultipartUploads")
+}
+
+async fn last_part_refused() -> Env {
+    Env::start_with(|b| {
+        b.processing_delay(Duration::ZERO)
+            .cos_classifier(last_part_apart)
+            .fault(Fault::cos(
+                "UploadPart4",
+                FaultKind::Error("AccessDenied".into()),
+            ))
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_unfinished_upload_in_cos_is_continued_without_a_local_checkpoint() {
+    let env = last_part_refused().await;
+    let u = unfinished(&env).await;
+    // Another checkpoint directory (another machine) knows nothing of it; COS does.
+    let elsewhere = UploadOptions {
+        checkpoint_dir: Some(env.dir.path().join("second-machine")),
+        ..u.options.clone()
+    };
+    let report = upload_package(&u.path, &u.target, u.source.clone(), &elsewhere)
+        .await
+        .expect("upload");
+    assert_eq!(report.upload_id.as_deref(), Some(u.upload_id.as_str()));
+    assert_eq!(
+        (report.parts, report.parts_reused, report.parts_sent),
+        (4, 3, 1)
+    );
+    assert!(cos_uploads(&u.target, &u.source, &u.options)
+        .await
+        .is_empty());
+}
+
+#[tokio::test]
+async fn parts_of_another_file_in_a_found_upload_are_sent_again_not_kept() {
+    let env = last_part_refused().await;
+    let u = unfinished(&env).await;
+    // The same name and size, other bytes: the parts in COS are not this file's.
+    write_data(&u.path, 2);
+    let elsewhere = UploadOptions {
+        checkpoint_dir: Some(env.dir.path().join("second-machine")),
+        ..u.options.clone()
+    };
+    let report = upload_package(&u.path, &u.target, u.source.clone(), &elsewhere)
+        .await
+        .expect("upload");
+    assert_eq!(report.upload_id.as_deref(), Some(u.upload_id.as_str()));
+    assert_eq!(
+        (report.parts, report.parts_reused, report.parts_sent),
+        (4, 0, 4)
+    );
+    // COS's CRC-64 of the whole object is the new file's.
+    let mut crc = crc64fast::Digest::new();
+    crc.write(&std::fs::read(&u.path).unwrap());
+    assert_eq!(report.crc64, crc.sum64());
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use car_api::waiter::WaitPolicy;
 use car_api::Client;
-use car_release::cos::{upload_file, CosClient, Now, Target, UploadOptions};
+use car_release::cos::{CosClient, Now, Target, UploadOptions};
 use car_release::release::{self, CarCosCredentials, PackageSource, ReleaseError, ReleaseOptions};
 use clap::ArgMatches;
 use serde_json::{json, Value};
@@ -216,7 +216,7 @@ async fn dispatch(
                 key,
                 endpoint: text(m, "cos-endpoint").or_else(|| local_cos.clone()),
             };
-            let result = upload_file(&path, &target, Arc::new(source), &options).await;
+            let result = release::upload_package(&path, &target, source, &options).await;
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
