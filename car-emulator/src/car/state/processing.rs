@@ -1,5 +1,5 @@
 //! What happens to a package after CreateApplicationSnapshot: the version is `Creating`
-//! for [`PROCESSING_SECONDS`] (or the state's processing delay) on the emulator's clock, then the package is read (a zip's
+//! for [`PROCESSING_SECONDS`] on the emulator's clock, then the package is read (a zip's
 //! directory is listed; `.rar`/`.7z` are only recognised by their signature) and the
 //! version becomes `Normal`, or `CreateFailed` when the package is missing or unreadable.
 //! The listing answers DescribeApplicationPathList and DescribeApplicationFileInfo.
