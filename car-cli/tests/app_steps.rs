@@ -5,6 +5,9 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
+use std::time::Duration;
+
 use axum::http::{Method, Uri};
 use car_emulator::{Emulator, Fault, FaultKind};
 use common::app::{events, AppEnv, MIB};
@@ -301,6 +304,60 @@ async fn an_upload_with_no_checkpoint_continues_the_unfinished_one_cos_lists() {
     );
     assert_resumed(&resumed, &upload_id, &package);
     assert!(uploads(&env, &app).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_killed_mid_way_resumes_from_the_parts_cos_holds() {
+    // Part 4 gets no answer (for an hour): the upload is killed while waiting for it.
+    let env = AppEnv::in_process(Emulator::builder().cos_classifier(last_part_apart).fault(
+        Fault::cos("UploadPart4", FaultKind::Delay(Duration::from_secs(3600))),
+    ))
+    .await;
+    let app = env.create_app("Game/Game.exe");
+    env.create_version(&app, "game.zip");
+    let package = env.package("game.zip", "Game/Game.exe", 3 * MIB);
+    let mut child = env.spawn_app(
+        &["upload", package.to_str().unwrap()],
+        &[
+            "--application-id",
+            &app,
+            "--part-size",
+            "1",
+            "--concurrency",
+            "1",
+        ],
+    );
+    // Parts 1-3 acknowledged (the events say so as they happen) and part 4 held by the
+    // emulator (its one-shot fault is spent), then kill -9.
+    let mut upload_id = String::new();
+    let mut done = 0;
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let event: Value = serde_json::from_str(&line.unwrap()).expect("NDJSON");
+        match event["event"].as_str() {
+            Some("started") => upload_id = event["upload_id"].as_str().unwrap().to_string(),
+            Some("part_done") => done += 1,
+            _ => {}
+        }
+        if done == 3 {
+            break;
+        }
+    }
+    let faults = env.in_process_emulator().unwrap().faults();
+    while !faults.active().is_empty() {
+        std::thread::yield_now();
+    }
+    child.kill().unwrap();
+    assert!(!child.wait().unwrap().success());
+
+    let resumed = upload(&env, &app, package.to_str().unwrap());
+    assert_resumed(&resumed, &upload_id, &package);
+    assert!(
+        events(&resumed.stderr)
+            .iter()
+            .all(|e| e["event"] != "retrying"),
+        "part 4 went up at the first attempt: {}",
+        resumed.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,13 +5,14 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use car_emulator::car::state::CarState;
 use car_emulator::{EmulatorBuilder, RunningEmulator};
 use serde_json::Value;
 
-use super::{start_emulator, text, Run, Running, Sandbox};
+use super::{start_emulator, text, Run, Running, Sandbox, BIN};
 
 pub const MIB: usize = 1024 * 1024;
 
@@ -135,6 +136,14 @@ impl AppEnv {
         }
     }
 
+    /// The emulator, when it runs in this process.
+    pub fn in_process_emulator(&self) -> Option<&RunningEmulator> {
+        match &self._server {
+            Server::InProcess(e) => Some(e),
+            Server::Process(_) => None,
+        }
+    }
+
     pub fn endpoint(&self) -> &str {
         text(&self.info, "endpoint")
     }
@@ -152,11 +161,30 @@ impl AppEnv {
 
     /// `car --endpoint <emulator> app SUB ARGS --cos-endpoint <emulator's COS>`.
     pub fn app(&self, sub: &[&str], args: &[&str]) -> Run {
+        self.car(&self.app_args(sub, args))
+    }
+
+    fn app_args<'a>(&'a self, sub: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
         let mut all = vec!["app"];
         all.extend_from_slice(sub);
         all.extend_from_slice(args);
         all.extend_from_slice(&["--cos-endpoint", self.cos()]);
-        self.car(&all)
+        all
+    }
+
+    /// Starts what [`AppEnv::app`] runs, with stdout and stderr piped, and returns at once.
+    pub fn spawn_app(&self, sub: &[&str], args: &[&str]) -> Child {
+        Command::new(BIN)
+            .args(["--endpoint", self.endpoint()])
+            .args(self.app_args(sub, args))
+            .env_clear()
+            .envs(self.sb.vars.iter().map(|(k, v)| (k, v)))
+            .current_dir(self.sb.home.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn car")
     }
 
     pub fn create_app(&self, exe: &str) -> String {
