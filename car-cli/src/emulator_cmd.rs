@@ -5,6 +5,9 @@
 //! `secret_key`, `data_dir`, and `ca_file` with `--tls`) so scripts can start it and
 //! read where it is; logs go to stderr. SIGINT or SIGTERM stops it: no new connections,
 //! requests in flight finish, and it exits within five seconds.
+//!
+//! `--processing-delay SECONDS` (or `CAR_EMULATOR_PROCESSING_DELAY`, which `car --local`
+//! honours too) sets how long a package takes to process; scripts and tests use 0.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -21,6 +24,9 @@ const LOCK_FILE: &str = "emulator.lock";
 
 /// How long a stop signal waits for requests in flight before giving up on them.
 const STOP_GRACE: Duration = Duration::from_secs(4);
+
+/// The environment variable that sets the processing delay when no option does.
+pub const PROCESSING_DELAY_ENV: &str = "CAR_EMULATOR_PROCESSING_DELAY";
 
 /// The `emulator` command's definition.
 pub fn command() -> Command {
@@ -66,6 +72,15 @@ pub fn command() -> Command {
                 .long("tls")
                 .action(ArgAction::SetTrue)
                 .help("Serve HTTPS with a CA made at start (its file is in the info line)"),
+        )
+        .arg(
+            Arg::new("processing-delay")
+                .long("processing-delay")
+                .value_name("SECONDS")
+                .help(format!(
+                    "Seconds a package takes to process after CreateApplicationSnapshot (default {}, or ${PROCESSING_DELAY_ENV}); 0 for scripts and tests",
+                    car_emulator::car::state::PROCESSING_SECONDS
+                )),
         )
         .subcommand(
             Command::new("reset")
@@ -115,11 +130,40 @@ pub async fn start_local(data_dir: Option<PathBuf>) -> Result<RunningEmulator, F
         Some(d) => d,
         None => default_data_dir()?,
     };
-    Emulator::builder()
-        .data_dir(dir)
+    let mut builder = Emulator::builder().data_dir(dir);
+    if let Some(delay) = processing_delay(None)? {
+        builder = builder.processing_delay(delay);
+    }
+    builder
         .start()
         .await
         .map_err(|e| Failure::config(e.to_string()))
+}
+
+/// The processing delay from `--processing-delay` (`option`), else from
+/// `CAR_EMULATOR_PROCESSING_DELAY`; `None` keeps the emulator's default.
+fn processing_delay(option: Option<&String>) -> Result<Option<Duration>, Failure> {
+    let (name, value) = match option {
+        Some(v) => ("--processing-delay", v.clone()),
+        None => match std::env::var(PROCESSING_DELAY_ENV) {
+            Ok(v) => (PROCESSING_DELAY_ENV, v),
+            Err(std::env::VarError::NotPresent) => return Ok(None),
+            Err(std::env::VarError::NotUnicode(v)) => {
+                return Err(Failure::usage(format!(
+                    "{PROCESSING_DELAY_ENV}: expected whole seconds (0 or more), got {v:?}"
+                )))
+            }
+        },
+    };
+    value
+        .trim()
+        .parse::<u64>()
+        .map(|s| Some(Duration::from_secs(s)))
+        .map_err(|_| {
+            Failure::usage(format!(
+                "{name}: expected whole seconds (0 or more), got {value:?}"
+            ))
+        })
 }
 
 fn data_dir(m: &ArgMatches) -> Result<PathBuf, Failure> {
@@ -148,6 +192,9 @@ fn serve(m: &ArgMatches) -> Result<(), Failure> {
         )
         .rate_limits(m.get_flag("rate-limits"))
         .tls(m.get_flag("tls"));
+    if let Some(delay) = processing_delay(m.get_one::<String>("processing-delay"))? {
+        builder = builder.processing_delay(delay);
+    }
     for f in faults {
         builder = builder.fault(f);
     }

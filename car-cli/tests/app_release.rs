@@ -1,163 +1,45 @@
-//! `car app release` end to end: the binary against the emulator's CAR state (behind a
-//! minimal front door that checks no signature: the emulator's own TC3 front door is not
-//! on this branch) and its COS router, sharing one store and one manual clock. The front
-//! door moves the clock 40 s per call, so processing (6 s) is over by the first poll.
+//! `car app release` end to end with no stand-in: the real binary against the real
+//! emulator, either in its own process (`car --local --data-dir DIR`, packages processed
+//! at once through `CAR_EMULATOR_PROCESSING_DELAY=0`) or as a `car emulator` process.
+//! Expected values come from the files written here (sizes, the launch path in the zip)
+//! and the ids the emulator's own answers gave.
 
-use std::io::Write;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+mod common;
 
-use axum::extract::State;
-use axum::http::HeaderMap;
-use car_api::service::dispatch;
-use car_emulator::car::state::{CarState, CosSettings};
-use car_emulator::car::{Account, CallContext};
-use car_emulator::cos::{router, CosState};
-use car_emulator::{Clock, ManualClock, Store};
-use serde_json::{json, Value};
+use common::app::{create_app, events, game_zip, AppEnv, MIB};
+use common::{Run, Sandbox};
+use serde_json::json;
 
-#[derive(Clone)]
-struct Front {
-    state: CarState,
-    clock: ManualClock,
+/// `car --local --data-dir DIR …` with immediate processing.
+struct Local {
+    sb: Sandbox,
+    dir: String,
 }
 
-async fn front(
-    State(f): State<Front>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> ([(&'static str, &'static str); 1], String) {
-    f.clock.advance(Duration::from_secs(40));
-    let action = headers
-        .get("x-tc-action")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let params: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
-    let cx = CallContext {
-        account: Account {
-            uin: "100000000001".into(),
-            app_id: 1_250_000_000,
-        },
-        request_id: "00000000-0000-0000-0000-000000000001".into(),
-        region: None,
-        now: f.clock.unix_seconds(),
-    };
-    let mut out = match dispatch(&f.state, &cx, &action, params).await {
-        Ok(v) => v,
-        Err(e) => json!({"Error": {"Code": e.code().code(), "Message": e.message()}}),
-    };
-    out["RequestId"] = json!(cx.request_id);
-    (
-        [("content-type", "application/json")],
-        json!({ "Response": out }).to_string(),
-    )
-}
-
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
-
-fn game_zip() -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    {
-        let mut w = zip::ZipWriter::new(&mut out);
-        w.start_file("Game/Game.exe", zip::write::SimpleFileOptions::default())
-            .unwrap();
-        w.write_all(b"MZ game").unwrap();
-        // Incompressible filler so the package goes up in several parts.
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let filler: Vec<u8> = (0..3 * 1024 * 1024)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
-        w.start_file(
-            "Game/Data/level.pak",
-            zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Stored),
-        )
-        .unwrap();
-        w.write_all(&filler).unwrap();
-        w.finish().unwrap();
+impl Local {
+    fn new() -> Local {
+        let mut sb = Sandbox::empty();
+        sb.set("CAR_EMULATOR_PROCESSING_DELAY", "0");
+        let dir = sb.path("emulator").display().to_string();
+        Local { sb, dir }
     }
-    out.into_inner()
+
+    fn car(&self, args: &[&str]) -> Run {
+        let mut all = vec!["--local", "--data-dir", &self.dir];
+        all.extend_from_slice(args);
+        self.sb.car(&all)
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn release_uploads_in_parts_puts_the_version_online_and_prints_a_summary() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("data")).unwrap());
-    // Near real time: the CLI signs COS requests with the system clock.
-    let clock = ManualClock::new(SystemTime::now());
-    let bucket = "carpackages-1250000000";
-    let state = CarState::open(
-        store.clone(),
-        Arc::new(clock.clone()),
-        CosSettings {
-            bucket: bucket.into(),
-            region: "ap-guangzhou".into(),
-        },
-    )
-    .unwrap();
-    let cos = serve(router(CosState {
-        store,
-        clock: Arc::new(clock.clone()),
-        bucket: bucket.into(),
-        region: "ap-guangzhou".into(),
-    }))
-    .await;
-    let meta = |name| car_api::meta::action(name).unwrap();
-    let car = serve(
-        axum::Router::new()
-            .route("/", axum::routing::post(front))
-            .with_state(Front {
-                state,
-                clock: clock.clone(),
-            }),
-    )
-    .await;
-    let client = car_api::Client::builder()
-        .credentials(car_api::credentials::Credentials::new(
-            "AKIDlocal",
-            "local-secret",
-        ))
-        .endpoint(car.clone())
-        .rate_limiting(false)
-        .build()
-        .unwrap();
-    let created = client
-        .call_json(
-            meta("CreateApplication"),
-            &json!({"ApplicationName": "Space Game", "ApplicationType": "Application3D"}),
-        )
-        .await
-        .unwrap();
-    let app = created["ApplicationId"].as_str().unwrap().to_string();
-    client
-        .call_json(
-            meta("ModifyApplicationBaseInfo"),
-            &json!({"ApplicationId": app, "ApplicationExePath": "Game/Game.exe",
-                    "ApplicationInterList": "", "ApplicationBaseInfo": {"WindowUseType": "ApplicationDesktop"}}),
-        )
-        .await
-        .unwrap();
-    let package = dir.path().join("space-game.zip");
-    std::fs::write(&package, game_zip()).unwrap();
-    let home = dir.path().join("home");
-    let args: Vec<String> = [
-        "--endpoint",
-        &car,
-        "--secretId",
-        "AKIDlocal",
-        "--secretKey",
-        "local-secret",
+#[test]
+fn local_release_uploads_in_parts_puts_the_version_online_and_prints_a_summary() {
+    let local = Local::new();
+    let app = create_app(|a| local.car(a), "Game/Game.exe");
+    let package = local.sb.path("space-game.zip");
+    std::fs::write(&package, game_zip("Game/Game.exe", 3 * MIB)).unwrap();
+    let size = std::fs::metadata(&package).unwrap().len();
+
+    let run = local.car(&[
         "--output",
         "json",
         "app",
@@ -166,45 +48,179 @@ async fn release_uploads_in_parts_puts_the_version_online_and_prints_a_summary()
         "--application-id",
         &app,
         "--online",
-        "--cos-endpoint",
-        &cos,
         "--part-size",
         "1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_car"))
-            .args(&args)
-            .env("HOME", home)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let summary: Value = serde_json::from_slice(&out.stdout).expect("a JSON summary on stdout");
+    ]);
+    run.expect(0);
+    let summary = run.json();
+    assert_eq!(summary["application_id"], app.as_str());
     assert_eq!(summary["state"], "Inuse", "{summary}");
     assert_eq!(summary["online"], true);
-    assert_eq!(
-        summary["upload"]["size"],
-        std::fs::metadata(&package).unwrap().len()
-    );
+    assert_eq!(summary["pruned_version_id"], json!(null));
+    let version = summary["version_id"].as_str().unwrap().to_string();
+    let upload = &summary["upload"];
+    assert_eq!(upload["size"], size);
+    // 1 MiB parts of a file of 3 MiB and a bit.
+    assert_eq!(upload["parts"], size.div_ceil(MIB as u64), "{summary}");
+    assert_eq!(upload["parts_sent"], upload["parts"]);
+    assert_eq!(upload["parts_reused"], 0);
+    assert!(upload["upload_id"].is_string(), "multipart: {summary}");
     assert!(
-        summary["upload"]["parts"].as_u64().unwrap() >= 3,
+        upload["key"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/{app}/{version}/{app}.zip")),
         "{summary}"
     );
-    // Not a terminal and --output json: one JSON event per line on stderr.
-    let events: Vec<Value> = stderr
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not NDJSON: {l}")))
+    assert!(upload["crc64"].is_u64() && upload["throughput_mib_s"].is_number());
+
+    // Not a terminal: one JSON event per line on stderr, nothing else.
+    let evs = events(&run.stderr);
+    assert_eq!(evs[0]["event"], "started", "{}", run.stderr);
+    assert_eq!(evs[0]["size"], size);
+    assert_eq!(evs[0]["parts"], upload["parts"]);
+    assert_eq!(evs[0]["upload_id"], upload["upload_id"]);
+    let mut done: Vec<u64> = evs
+        .iter()
+        .filter(|e| e["event"] == "part_done")
+        .map(|e| e["number"].as_u64().unwrap())
         .collect();
+    done.sort_unstable();
     assert_eq!(
-        events.first().map(|e| e["event"].clone()),
-        Some(json!("started"))
+        done,
+        (1..=upload["parts"].as_u64().unwrap()).collect::<Vec<_>>()
     );
-    let done = events.iter().filter(|e| e["event"] == "part_done").count() as u64;
-    assert_eq!(done, summary["upload"]["parts"].as_u64().unwrap());
+
+    // The next command (another process, the same data directory) sees it live, with
+    // the package's size and files.
+    let listed = local
+        .car(&["app", "versions", "--application-id", &app])
+        .expect(0)
+        .json();
+    assert_eq!(
+        listed["Versions"][0]["ApplicationVersionId"],
+        version.as_str()
+    );
+    assert_eq!(listed["Versions"][0]["ApplicationVersionStatus"], "Inuse");
+    assert_eq!(listed["Versions"][0]["ApplicationVersionSize"], size);
+    let paths = local
+        .car(&[
+            "describe-application-path-list",
+            "--application-id",
+            &app,
+            "--application-version-id",
+            &version,
+        ])
+        .expect(0)
+        .json();
+    // The executables, in Windows form.
+    assert_eq!(paths["PathList"], json!(["Game\\Game.exe"]), "{paths}");
+}
+
+#[test]
+fn without_output_json_the_summary_is_still_json_and_events_go_to_stderr() {
+    // A small package: one PUT, one part_done event.
+    let env = AppEnv::start(&[]);
+    let app = env.create_app("Game/Game.exe");
+    let package = env.package("small.zip", "Game/Game.exe", 1000);
+    let run = env.app(
+        &["release", package.to_str().unwrap()],
+        &["--application-id", &app, "--wait"],
+    );
+    run.expect(0);
+    let summary = run.json();
+    assert_eq!(summary["state"], "Normal", "processed, not released");
+    assert_eq!(summary["online"], false);
+    assert_eq!(summary["upload"]["parts"], 1);
+    assert_eq!(summary["upload"]["upload_id"], json!(null));
+    let evs = events(&run.stderr);
+    let kinds: Vec<&str> = evs.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["started", "part_done"], "{}", run.stderr);
+    let vs = env.versions(&app);
+    assert_eq!(vs.len(), 1);
+    assert_eq!(vs[0]["ApplicationVersionStatus"], "Normal");
+}
+
+#[test]
+fn an_upload_failure_exits_non_zero_naming_the_step_the_state_and_the_commands() {
+    let env = AppEnv::start(&["--fault", "cos:PutObject:error=AccessDenied"]);
+    let app = env.create_app("Game/Game.exe");
+    let package = env.package("pkg.zip", "Game/Game.exe", 1000);
+    let run = env.app(
+        &["release", package.to_str().unwrap()],
+        &["--application-id", &app, "--online"],
+    );
+    assert_eq!(run.code, 3, "an API-side failure: {run:?}");
+    assert!(run.stdout.is_empty(), "no summary: {run:?}");
+    let vs = env.versions(&app);
+    assert_eq!(vs.len(), 1);
+    assert_eq!(vs[0]["ApplicationVersionStatus"], "Uploading");
+    let version = vs[0]["ApplicationVersionId"].as_str().unwrap();
+    for expect in [
+        "ReleaseStepFailed".to_string(),
+        "uploading the package failed".to_string(),
+        "AccessDenied".to_string(),
+        format!("version {version} (now Uploading)"),
+        format!(
+            "car app upload {} --application-id {app}",
+            package.display()
+        ),
+        format!("car app wait --application-id {app} --version-id {version} --online"),
+        format!(
+            "car delete-application-version --application-id {app} --application-version-id {version}"
+        ),
+    ] {
+        assert!(run.stderr.contains(&expect), "{expect:?} in\n{}", run.stderr);
+    }
+}
+
+#[test]
+fn preflight_errors_exit_2_and_create_nothing() {
+    let env = AppEnv::start(&[]);
+    let app = env.create_app("Game/Game.exe");
+    let apk = env.sb.write("game.apk", "x");
+    let empty = env.sb.write("empty.zip", "");
+    for (path, expect) in [
+        (apk.display().to_string(), ".apk"),
+        (empty.display().to_string(), "0 bytes"),
+    ] {
+        let run = env.app(&["release", &path], &["--application-id", &app]);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(
+            run.stderr.contains(expect) && run.stderr.contains("nothing was created"),
+            "{run:?}"
+        );
+    }
+    let package = env.package("g.zip", "Game/Game.exe", 10);
+    let run = env.app(
+        &["release", package.to_str().unwrap()],
+        &["--application-id", "app-nothere0"],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("app-nothere0"), "{run:?}");
+    assert!(env.versions(&app).is_empty());
+}
+
+#[test]
+fn url_mode_has_the_emulator_read_the_package_and_uploads_nothing() {
+    // Any COS request would be refused: the release must make none.
+    let env = AppEnv::start(&["--fault", "cos:*:error=AccessDenied:rate=1"]);
+    let app = env.create_app("Game/Game.exe");
+    let package = env.package("from-url.zip", "Game/Game.exe", 1000);
+    let url = format!("file://{}", package.display());
+    let run = env.app(
+        &["release", "--url", &url],
+        &["--application-id", &app, "--online"],
+    );
+    run.expect(0);
+    let summary = run.json();
+    assert_eq!(summary["state"], "Inuse");
+    assert_eq!(summary["upload"], json!(null));
+    assert!(run.stderr.is_empty(), "no progress events: {}", run.stderr);
+    let vs = env.versions(&app);
+    assert_eq!(vs[0]["ApplicationVersionName"], "from-url");
+    assert_eq!(
+        vs[0]["ApplicationVersionSize"],
+        std::fs::metadata(&package).unwrap().len()
+    );
 }

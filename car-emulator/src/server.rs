@@ -7,6 +7,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -25,7 +26,7 @@ use tower::ServiceExt;
 use crate::car::accounts::Accounts;
 use crate::car::frontdoor::{self, FrontDoor};
 use crate::car::rate_limit::RateLimiter;
-use crate::car::state::{CarState, CosSettings};
+use crate::car::state::{CarState, CosSettings, PROCESSING_SECONDS};
 use crate::car::CallContext;
 use crate::clock::{Clock, SystemClock};
 use crate::cos::{self, CosState};
@@ -46,6 +47,8 @@ pub struct ServiceParts {
     pub bucket: String,
     /// Its region.
     pub region: String,
+    /// How long a package takes to process ([`EmulatorBuilder::processing_delay`]).
+    pub processing_delay: Duration,
 }
 
 type OpenService<S> = Box<dyn FnOnce(ServiceParts) -> Result<S, StoreError> + Send>;
@@ -94,6 +97,7 @@ impl Emulator {
                     region: p.region,
                 },
             )
+            .map(|state| state.with_processing_delay(p.processing_delay))
         })
     }
 
@@ -110,6 +114,7 @@ impl Emulator {
             fault_seed: 0,
             rate_limits: false,
             tls: false,
+            processing_delay: Duration::from_secs(PROCESSING_SECONDS.unsigned_abs()),
             cos_classifier: cos::operation_name,
             open: Box::new(open),
         }
@@ -126,6 +131,7 @@ pub struct EmulatorBuilder<S> {
     fault_seed: u64,
     rate_limits: bool,
     tls: bool,
+    processing_delay: Duration,
     cos_classifier: CosClassifier,
     open: OpenService<S>,
 }
@@ -139,6 +145,7 @@ impl<S> fmt::Debug for EmulatorBuilder<S> {
             .field("faults", &self.faults)
             .field("rate_limits", &self.rate_limits)
             .field("tls", &self.tls)
+            .field("processing_delay", &self.processing_delay)
             .finish_non_exhaustive()
     }
 }
@@ -196,6 +203,14 @@ where
         self
     }
 
+    /// How long a package takes to process after CreateApplicationSnapshot, on the
+    /// emulator's clock (default [`PROCESSING_SECONDS`], 6 s). Zero lets tests skip the
+    /// wait: the version is settled on the next read.
+    pub fn processing_delay(mut self, delay: Duration) -> Self {
+        self.processing_delay = delay;
+        self
+    }
+
     /// How COS requests are named for faults.
     pub fn cos_classifier(mut self, classify: CosClassifier) -> Self {
         self.cos_classifier = classify;
@@ -223,6 +238,7 @@ where
             clock: self.clock.clone(),
             bucket: bucket.clone(),
             region: COS_REGION.to_owned(),
+            processing_delay: self.processing_delay,
         })?;
         let tls = if self.tls {
             Some(tls::generate(&data_dir).map_err(StartError::Tls)?)

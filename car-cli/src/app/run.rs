@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use car_api::waiter::WaitPolicy;
 use car_api::Client;
-use car_release::cos::{upload_file, CosClient, Now, Target, UploadOptions};
+use car_release::cos::{CosClient, Now, Target, UploadOptions};
 use car_release::release::{self, CarCosCredentials, PackageSource, ReleaseError, ReleaseOptions};
 use clap::ArgMatches;
 use serde_json::{json, Value};
@@ -216,7 +216,7 @@ async fn dispatch(
                 key,
                 endpoint: text(m, "cos-endpoint").or_else(|| local_cos.clone()),
             };
-            let result = upload_file(&path, &target, Arc::new(source), &options).await;
+            let result = release::upload_package(&path, &target, source, &options).await;
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
@@ -273,15 +273,15 @@ async fn dispatch(
                 car_api::RetryConfig::default(),
             )
             .map_err(from_cos)?;
-            let prefix = key
-                .rsplit_once('/')
-                .map_or(String::new(), |(dir, _)| format!("{dir}/"));
             if sub == "abort" {
                 let id = required(m, "upload-id");
                 cos.abort(&key, &id).await.map_err(from_cos)?;
                 return Ok(json!({"key": key, "upload_id": id, "aborted": true}));
             }
-            let list = cos.list_uploads(&prefix).await.map_err(from_cos)?;
+            // The temporary key covers only keys under Path (the object key itself), so
+            // the listing is for that key, as cos-python-sdk-v5's resume asks it.
+            let mut list = cos.list_uploads(&key).await.map_err(from_cos)?;
+            list.retain(|u| u.key == key);
             Ok(json!({"uploads": list}))
         }
         _ => Err(Failure::usage(

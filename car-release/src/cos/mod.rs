@@ -2,6 +2,7 @@
 //! ([`CosClient`]), and [`upload_file`], which streams a file from disk as one PUT or as
 //! concurrent parts, checks every CRC-64 and resumes from a local checkpoint.
 
+mod adopt;
 mod checkpoint;
 mod client;
 mod credentials;
@@ -11,6 +12,7 @@ mod progress;
 mod upload;
 mod xml;
 
+pub use adopt::adopt_unfinished_upload;
 pub use car_api::cos_crc::{combine as crc64_combine, Crc64};
 pub use client::{CosClient, ListedPart, ListedUpload, PartReceipt};
 pub use credentials::{CosCredentials, CredentialSource, Now, StaticCredentials};

@@ -7,11 +7,13 @@
 mod credentials;
 mod error;
 mod preflight;
+mod upload;
 mod workflow;
 
 pub use credentials::CarCosCredentials;
 pub use error::{ReleaseError, Step};
 pub use preflight::{allowed_extensions, check_package};
+pub use upload::upload_package;
 pub use workflow::{
     find_application, put_online, release, versions, wait_ready, PackageSource, ReleaseOptions,
     ReleaseReport, VERSION_LIMIT,

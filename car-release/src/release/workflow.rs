@@ -1,7 +1,6 @@
 //! The release sequence of car-behaviour.md ("Shipping a package").
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use car_api::operations::{
@@ -24,7 +23,8 @@ use car_api::Client;
 use super::credentials::CarCosCredentials;
 use super::error::{ReleaseError, Step};
 use super::preflight::check_package;
-use crate::cos::{upload_file, Target, UploadOptions, UploadReport};
+use super::upload::upload_package;
+use crate::cos::{Target, UploadOptions, UploadReport};
 
 /// CAR keeps at most this many versions per application (car-behaviour.md).
 pub const VERSION_LIMIT: usize = 5;
@@ -340,7 +340,7 @@ pub async fn release(
                 key,
                 endpoint: options.cos_endpoint.clone(),
             };
-            match upload_file(path, &target, Arc::new(source), &options.upload).await {
+            match upload_package(path, &target, source, &options.upload).await {
                 Ok(r) => (Some(r), String::new()),
                 Err(e) => return Err(created.fail(Step::Upload, e.to_string()).await),
             }

@@ -19,6 +19,7 @@ mod streams;
 mod versions;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use car_api::operations::*;
 use car_api::service::{CarService, ServiceError};
@@ -53,6 +54,8 @@ pub struct CarState {
     store: Arc<Store>,
     clock: Arc<dyn Clock>,
     cos: CosSettings,
+    /// Seconds between CreateApplicationSnapshot and the processing result.
+    processing_seconds: i64,
 }
 
 impl std::fmt::Debug for CarState {
@@ -60,6 +63,7 @@ impl std::fmt::Debug for CarState {
         f.debug_struct("CarState")
             .field("store", &self.store)
             .field("cos", &self.cos)
+            .field("processing_seconds", &self.processing_seconds)
             .finish_non_exhaustive()
     }
 }
@@ -87,7 +91,21 @@ impl CarState {
             c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             Ok(())
         })?;
-        Ok(CarState { store, clock, cos })
+        Ok(CarState {
+            store,
+            clock,
+            cos,
+            processing_seconds: PROCESSING_SECONDS,
+        })
+    }
+
+    /// How long a package takes to process after CreateApplicationSnapshot (default
+    /// [`PROCESSING_SECONDS`]). The clock counts whole seconds, so a fraction is rounded
+    /// up; zero settles the version on the next read.
+    pub fn with_processing_delay(mut self, delay: Duration) -> CarState {
+        let whole = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+        self.processing_seconds = i64::try_from(whole).unwrap_or(i64::MAX);
+        self
     }
 
     fn now(&self) -> i64 {

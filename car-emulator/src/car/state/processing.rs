@@ -20,7 +20,8 @@ use super::versions::{self, Status, VersionRow};
 use super::CarState;
 use crate::car::CallContext;
 
-/// Seconds between CreateApplicationSnapshot and the version's processing result.
+/// Seconds between CreateApplicationSnapshot and the version's processing result, unless
+/// [`CarState::with_processing_delay`] says otherwise.
 pub const PROCESSING_SECONDS: i64 = 6;
 
 const COS_SOURCE: &str = "cos:";
@@ -278,7 +279,7 @@ pub(crate) fn create_snapshot(
         tx.execute(
             "UPDATE car_versions SET status = 'Creating', source = ?2, started_at = ?3, ready_at = ?4
              WHERE version_id = ?1",
-            params![version.id, source, now, now + PROCESSING_SECONDS],
+            params![version.id, source, now, now.saturating_add(state.processing_seconds)],
         )?;
         Ok(())
     })?;
