@@ -2,23 +2,22 @@
 //! CRC-64) on the way, synced, then renamed: never held in memory, and never visible under
 //! a final name until complete.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap};
 use base64::Engine as _;
+use bytes::Bytes;
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
-use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
 
 use super::errors::{Code, CosError};
 use crate::objects;
 
 /// The largest simple upload or part COS takes (5 GiB, as the SDK counts it).
 pub const MAX_BODY: u64 = 5 * 1024 * 1024 * 1024;
-
-/// Writes are buffered so the file system sees large writes, not every network frame.
-const WRITE_BUFFER: usize = 256 * 1024;
 
 /// A file in the objects directory that is removed when dropped, unless committed.
 pub struct TempBlob {
@@ -135,15 +134,64 @@ impl Received {
     }
 }
 
+/// Network chunks queued for a body's writer. Hyper hands over at most a few hundred KiB
+/// per chunk, so this bounds what one body holds in memory to a few MiB.
+const QUEUE: usize = 16;
+
+/// Writes smaller than this are gathered first, so the file system sees large writes.
+const WRITE_BUFFER: usize = 1024 * 1024;
+
+/// What the writer saw.
+struct Written {
+    file: std::fs::File,
+    size: u64,
+    md5: [u8; 16],
+    crc64: u64,
+}
+
 /// Streams `body` into a temporary file in `dir`, checking `rules` at the end.
+///
+/// The connection's task only moves chunks (no copies) into a bounded queue; one blocking
+/// thread per body hashes and writes them. Hashing MD5 costs more than everything else
+/// here together, and keeping it off the async workers lets a single stream use a second
+/// core for the network side.
 pub async fn receive(body: Body, dir: &Path, rules: BodyRules) -> Result<Received, CosError> {
     let blob = TempBlob::new(dir);
-    let file = tokio::fs::File::create(blob.path())
+    let (queue, chunks) = mpsc::channel::<Bytes>(QUEUE);
+    let path = blob.path().to_path_buf();
+    let writer = tokio::task::spawn_blocking(move || write_chunks(&path, chunks));
+    let pumped = pump(body, queue).await;
+    let written = writer
         .await
-        .map_err(|e| CosError::internal("cannot create a temporary file", e))?;
-    let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
-    let mut md5 = Md5::new();
-    let mut crc = car_api::cos_crc::Crc64::new();
+        .map_err(|e| CosError::internal("a body writer failed", e))?;
+    // A broken request explains a writer that stopped early; otherwise the writer's own
+    // failure is the news.
+    pumped?;
+    let written = written.map_err(|e| CosError::internal("cannot write the object body", e))?;
+    let file = written.file;
+    tokio::task::spawn_blocking(move || file.sync_all())
+        .await
+        .map_err(|e| CosError::internal("a body writer failed", e))?
+        .map_err(|e| CosError::internal("cannot sync the object body", e))?;
+    if let Some(expected) = rules.content_md5 {
+        if expected != written.md5 {
+            return Err(CosError::new(
+                Code::BadDigest,
+                "The Content-MD5 you specified did not match what we received",
+            ));
+        }
+    }
+    Ok(Received {
+        blob,
+        size: written.size,
+        md5: written.md5,
+        crc64: written.crc64,
+    })
+}
+
+/// Moves the body's chunks to the writer; stops early when the writer has gone (its
+/// error is reported instead).
+async fn pump(body: Body, queue: mpsc::Sender<Bytes>) -> Result<(), CosError> {
     let mut size: u64 = 0;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
@@ -157,32 +205,29 @@ pub async fn receive(body: Body, dir: &Path, rules: BodyRules) -> Result<Receive
         if size > MAX_BODY {
             return Err(too_large(size));
         }
-        md5.update(&chunk);
-        crc.update(&chunk);
-        out.write_all(&chunk)
-            .await
-            .map_err(|e| CosError::internal("cannot write the object body", e))?;
-    }
-    out.flush()
-        .await
-        .map_err(|e| CosError::internal("cannot write the object body", e))?;
-    out.into_inner()
-        .sync_all()
-        .await
-        .map_err(|e| CosError::internal("cannot sync the object body", e))?;
-    let md5: [u8; 16] = md5.finalize().into();
-    if let Some(expected) = rules.content_md5 {
-        if expected != md5 {
-            return Err(CosError::new(
-                Code::BadDigest,
-                "The Content-MD5 you specified did not match what we received",
-            ));
+        if queue.send(chunk).await.is_err() {
+            break;
         }
     }
-    Ok(Received {
-        blob,
+    Ok(())
+}
+
+/// The writer thread: hashes and writes every chunk until the queue closes.
+fn write_chunks(path: &Path, mut chunks: mpsc::Receiver<Bytes>) -> std::io::Result<Written> {
+    let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, std::fs::File::create(path)?);
+    let mut md5 = Md5::new();
+    let mut crc = car_api::cos_crc::Crc64::new();
+    let mut size = 0u64;
+    while let Some(chunk) = chunks.blocking_recv() {
+        md5.update(&chunk);
+        crc.update(&chunk);
+        out.write_all(&chunk)?;
+        size += chunk.len() as u64;
+    }
+    Ok(Written {
+        file: out.into_inner().map_err(|e| e.into_error())?,
         size,
-        md5,
+        md5: md5.finalize().into(),
         crc64: crc.value(),
     })
 }
