@@ -25,9 +25,9 @@ done
 info=$(head -n1 "$work/serve.json")
 
 mapfile -t curl_args < <("$bin" curl-args "$info" bench/curl.zip "$work/pkg.zip")
-/usr/bin/time -f '%e %M' -o "$work/curl.time" \
+/usr/bin/time -f '%e %M %U %S' -o "$work/curl.time" \
   curl -sS --fail -o /dev/null -T "$work/pkg.zip" "${curl_args[@]}"
-/usr/bin/time -f '%e %M' -o "$work/car.time" \
+/usr/bin/time -f '%e %M %U %S' -o "$work/car.time" \
   "$bin" upload "$info" bench/car.zip "$work/pkg.zip" > "$work/car.json"
 
 py=${COS_PYTHON:-}
@@ -36,7 +36,7 @@ if [ -z "$py" ]; then
   [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q cos-python-sdk-v5==1.9.44; }
   py=$venv/bin/python
 fi
-/usr/bin/time -f '%e %M' -o "$work/py.time" "$py" - "$info" "$work/pkg.zip" <<'PY'
+/usr/bin/time -f '%e %M %U %S' -o "$work/py.time" "$py" - "$info" "$work/pkg.zip" <<'PY'
 import json, sys
 from urllib.parse import urlparse
 from qcloud_cos import CosConfig, CosS3Client
@@ -48,11 +48,11 @@ CosS3Client(cfg).upload_file(Bucket=s["bucket"], Key="bench/py.zip", LocalFilePa
                              PartSize=8, MAXThread=4)
 PY
 
-read -r curl_s curl_kb < "$work/curl.time"
-read -r py_s py_kb < "$work/py.time"
-read -r car_s car_kb < "$work/car.time"
-printf '%-22s %8s %10s %10s\n' client seconds MiB/s peakRSS-MiB
-awk -v n=curl -v s="$curl_s" -v k="$curl_kb" -v m="$size_mib" 'BEGIN{printf "%-22s %8.2f %10.1f %10.1f\n", "curl -T (1 stream)", s, m/s, k/1024}'
-awk -v s="$car_s" -v k="$car_kb" -v m="$size_mib" 'BEGIN{printf "%-22s %8.2f %10.1f %10.1f\n", "car-release upload", s, m/s, k/1024}'
-awk -v s="$py_s" -v k="$py_kb" -v m="$size_mib" 'BEGIN{printf "%-22s %8.2f %10.1f %10.1f\n", "cos-python-sdk-v5", s, m/s, k/1024}'
+# CPU is the client's own user+system seconds; the server's is not in any column.
+printf '%-22s %8s %10s %12s %8s\n' client seconds MiB/s peakRSS-MiB CPU-s
+for side in "curl:curl -T (1 stream)" "car:car-release upload" "py:cos-python-sdk-v5"; do
+  read -r s kb user sys < "$work/${side%%:*}.time"
+  awk -v n="${side#*:}" -v s="$s" -v k="$kb" -v u="$user" -v y="$sys" -v m="$size_mib" \
+    'BEGIN{printf "%-22s %8.2f %10.1f %12.1f %8.2f\n", n, s, m/s, k/1024, u+y}'
+done
 echo "car-release report: $(cat "$work/car.json")"
