@@ -134,8 +134,8 @@ impl Received {
     }
 }
 
-/// Network chunks queued for a body's writer. Hyper hands over at most a few hundred KiB
-/// per chunk, so this bounds what one body holds in memory to a few MiB.
+/// Network chunks queued for each of a body's threads. Hyper hands over at most a few
+/// hundred KiB per chunk, so this bounds what one body holds in memory to a few MiB.
 const QUEUE: usize = 16;
 
 /// Writes smaller than this are gathered first, so the file system sees large writes.
@@ -145,25 +145,25 @@ const WRITE_BUFFER: usize = 1024 * 1024;
 struct Written {
     file: std::fs::File,
     size: u64,
-    md5: [u8; 16],
     crc64: u64,
 }
 
 /// Streams `body` into a temporary file in `dir`, checking `rules` at the end.
 ///
-/// The connection's task only moves chunks (no copies) into a bounded queue; one blocking
-/// thread per body hashes and writes them. Hashing MD5 costs more than everything else
-/// here together, and keeping it off the async workers lets a single stream use a second
-/// core for the network side.
+/// The connection's task only hands chunks (shared, not copied) to two blocking threads:
+/// one hashes MD5, the other computes the CRC-64 and writes. MD5 costs more than all the
+/// rest together, so this way a single stream keeps both cores busy.
 pub async fn receive(body: Body, dir: &Path, rules: BodyRules) -> Result<Received, CosError> {
     let blob = TempBlob::new(dir);
-    let (queue, chunks) = mpsc::channel::<Bytes>(QUEUE);
+    let (to_hasher, for_hasher) = mpsc::channel::<Bytes>(QUEUE);
+    let (to_writer, for_writer) = mpsc::channel::<Bytes>(QUEUE);
     let path = blob.path().to_path_buf();
-    let writer = tokio::task::spawn_blocking(move || write_chunks(&path, chunks));
-    let pumped = pump(body, queue).await;
-    let written = writer
-        .await
-        .map_err(|e| CosError::internal("a body writer failed", e))?;
+    let hasher = tokio::task::spawn_blocking(move || hash_chunks(for_hasher));
+    let writer = tokio::task::spawn_blocking(move || write_chunks(&path, for_writer));
+    let pumped = pump(body, to_hasher, to_writer).await;
+    let lost = |e| CosError::internal("a body thread failed", e);
+    let md5 = hasher.await.map_err(lost)?;
+    let written = writer.await.map_err(lost)?;
     // A broken request explains a writer that stopped early; otherwise the writer's own
     // failure is the news.
     pumped?;
@@ -171,10 +171,10 @@ pub async fn receive(body: Body, dir: &Path, rules: BodyRules) -> Result<Receive
     let file = written.file;
     tokio::task::spawn_blocking(move || file.sync_all())
         .await
-        .map_err(|e| CosError::internal("a body writer failed", e))?
+        .map_err(lost)?
         .map_err(|e| CosError::internal("cannot sync the object body", e))?;
     if let Some(expected) = rules.content_md5 {
-        if expected != written.md5 {
+        if expected != md5 {
             return Err(CosError::new(
                 Code::BadDigest,
                 "The Content-MD5 you specified did not match what we received",
@@ -184,14 +184,18 @@ pub async fn receive(body: Body, dir: &Path, rules: BodyRules) -> Result<Receive
     Ok(Received {
         blob,
         size: written.size,
-        md5: written.md5,
+        md5,
         crc64: written.crc64,
     })
 }
 
-/// Moves the body's chunks to the writer; stops early when the writer has gone (its
-/// error is reported instead).
-async fn pump(body: Body, queue: mpsc::Sender<Bytes>) -> Result<(), CosError> {
+/// Hands every chunk of the body to the hasher and the writer; stops early when the
+/// writer has gone (its error is reported instead).
+async fn pump(
+    body: Body,
+    hasher: mpsc::Sender<Bytes>,
+    writer: mpsc::Sender<Bytes>,
+) -> Result<(), CosError> {
     let mut size: u64 = 0;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
@@ -205,21 +209,28 @@ async fn pump(body: Body, queue: mpsc::Sender<Bytes>) -> Result<(), CosError> {
         if size > MAX_BODY {
             return Err(too_large(size));
         }
-        if queue.send(chunk).await.is_err() {
+        if hasher.send(chunk.clone()).await.is_err() || writer.send(chunk).await.is_err() {
             break;
         }
     }
     Ok(())
 }
 
-/// The writer thread: hashes and writes every chunk until the queue closes.
+/// The hashing thread: the MD5 of every chunk until the queue closes.
+fn hash_chunks(mut chunks: mpsc::Receiver<Bytes>) -> [u8; 16] {
+    let mut md5 = Md5::new();
+    while let Some(chunk) = chunks.blocking_recv() {
+        md5.update(&chunk);
+    }
+    md5.finalize().into()
+}
+
+/// The writing thread: checksums and writes every chunk until the queue closes.
 fn write_chunks(path: &Path, mut chunks: mpsc::Receiver<Bytes>) -> std::io::Result<Written> {
     let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, std::fs::File::create(path)?);
-    let mut md5 = Md5::new();
     let mut crc = car_api::cos_crc::Crc64::new();
     let mut size = 0u64;
     while let Some(chunk) = chunks.blocking_recv() {
-        md5.update(&chunk);
         crc.update(&chunk);
         out.write_all(&chunk)?;
         size += chunk.len() as u64;
@@ -227,7 +238,6 @@ fn write_chunks(path: &Path, mut chunks: mpsc::Receiver<Bytes>) -> std::io::Resu
     Ok(Written {
         file: out.into_inner().map_err(|e| e.into_error())?,
         size,
-        md5: md5.finalize().into(),
         crc64: crc.value(),
     })
 }
