@@ -484,4 +484,53 @@ mod tests {
             .collect();
         assert_eq!(spans, [(2, 1), (0, 4)]);
     }
+
+    #[test]
+    fn a_zip_split_into_pieces_is_read_through_its_central_directory() {
+        let mut zipped = std::io::Cursor::new(Vec::new());
+        {
+            let mut w = zip::ZipWriter::new(&mut zipped);
+            for name in ["a.txt", "dir/b.bin"] {
+                let stored = zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Stored);
+                w.start_file(name, stored).unwrap();
+                w.write_all(&[9u8; 3000]).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        let bytes = zipped.into_inner();
+        let dir = tempfile::tempdir().unwrap();
+        // Cut points inside the local entries and inside the central directory.
+        let cuts = [0, 1000, 2000, bytes.len() - 30, bytes.len()];
+        let pieces = cuts
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| {
+                let path = dir.path().join(format!("{i}.blob"));
+                std::fs::write(&path, &bytes[w[0]..w[1]]).unwrap();
+                Piece {
+                    path,
+                    size: (w[1] - w[0]) as u64,
+                }
+            })
+            .collect();
+        let object = ObjectMeta {
+            size: bytes.len() as u64,
+            etag: String::new(),
+            crc64: String::new(),
+            pieces,
+            modified_at: 0,
+            content_type: String::new(),
+        };
+        let mut archive = zip::ZipArchive::new(object.open().unwrap()).unwrap();
+        let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+        assert_eq!(names.len(), 2);
+        let mut body = Vec::new();
+        archive
+            .by_name("dir/b.bin")
+            .unwrap()
+            .read_to_end(&mut body)
+            .unwrap();
+        assert_eq!(body, [9u8; 3000]);
+    }
 }
