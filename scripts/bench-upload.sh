@@ -56,6 +56,7 @@ CosS3Client(cfg).upload_file(Bucket=s["bucket"], Key="bench/py.zip", LocalFilePa
                              PartSize=8, MAXThread=4)
 PY
 srv_py=$(server_cpu)
+server_peak_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$server/status")
 echo "$srv0 $srv_curl" > "$work/curl.srv"
 echo "$srv_curl $srv_car" > "$work/car.srv"
 echo "$srv_car $srv_py" > "$work/py.srv"
@@ -69,4 +70,5 @@ for side in "curl:curl -T (1 stream)" "car:car-release upload" "py:cos-python-sd
     -v b="$before" -v a="$after" \
     'BEGIN{printf "%-22s %8.2f %10.1f %12.1f %8.2f %14.2f\n", n, s, m/s, k/1024, u+y, a-b}'
 done
+awk -v k="$server_peak_kb" 'BEGIN{printf "emulator peak RSS over all three: %.1f MiB\n", k/1024}'
 echo "car-release report: $(cat "$work/car.json")"

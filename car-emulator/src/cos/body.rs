@@ -134,12 +134,12 @@ impl Received {
     }
 }
 
-/// Network chunks queued for each of a body's threads. Hyper hands over at most a few
-/// hundred KiB per chunk, so this bounds what one body holds in memory to a few MiB.
-const QUEUE: usize = 16;
+/// Network chunks queued for each of a body's threads: enough to keep both busy. Hyper
+/// hands over at most about 400 KiB per chunk, so one body holds at most a few MiB.
+const QUEUE: usize = 4;
 
 /// Writes smaller than this are gathered first, so the file system sees large writes.
-const WRITE_BUFFER: usize = 1024 * 1024;
+const WRITE_BUFFER: usize = 256 * 1024;
 
 /// What the writer saw.
 struct Written {
