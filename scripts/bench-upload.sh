@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Upload throughput and peak RSS, side by side in one run, to the emulator's COS router on
 # loopback: one `curl -T` PUT (the one-stream ceiling), car-release's uploader and
-# cos-python-sdk-v5's upload_file (8 MiB parts, 4 threads for both).
+# cos-python-sdk-v5's upload_file (8 MiB parts, 4 threads: car-release's defaults, given to
+# the SDK too, whose own defaults are 1 MiB and 5 threads).
 # Usage: scripts/bench-upload.sh [SIZE_MIB]   (default 1024)
 # COS_PYTHON=/path/to/python with qcloud_cos installed skips creating the pinned venv.
 set -euo pipefail
@@ -24,11 +25,18 @@ while [ ! -s "$work/serve.json" ]; do
 done
 info=$(head -n1 "$work/serve.json")
 
+# The server's CPU seconds so far (user+system), to charge each client its share.
+tick=$(getconf CLK_TCK)
+server_cpu() { awk -v t="$tick" '{printf "%.2f", ($14 + $15) / t}' "/proc/$server/stat"; }
+
+srv0=$(server_cpu)
 mapfile -t curl_args < <("$bin" curl-args "$info" bench/curl.zip "$work/pkg.zip")
-/usr/bin/time -f '%e %M' -o "$work/curl.time" \
+/usr/bin/time -f '%e %M %U %S' -o "$work/curl.time" \
   curl -sS --fail -o /dev/null -T "$work/pkg.zip" "${curl_args[@]}"
-/usr/bin/time -f '%e %M' -o "$work/car.time" \
+srv_curl=$(server_cpu)
+/usr/bin/time -f '%e %M %U %S' -o "$work/car.time" \
   "$bin" upload "$info" bench/car.zip "$work/pkg.zip" > "$work/car.json"
+srv_car=$(server_cpu)
 
 py=${COS_PYTHON:-}
 if [ -z "$py" ]; then
@@ -36,7 +44,7 @@ if [ -z "$py" ]; then
   [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q cos-python-sdk-v5==1.9.44; }
   py=$venv/bin/python
 fi
-/usr/bin/time -f '%e %M' -o "$work/py.time" "$py" - "$info" "$work/pkg.zip" <<'PY'
+/usr/bin/time -f '%e %M %U %S' -o "$work/py.time" "$py" - "$info" "$work/pkg.zip" <<'PY'
 import json, sys
 from urllib.parse import urlparse
 from qcloud_cos import CosConfig, CosS3Client
@@ -47,12 +55,20 @@ cfg = CosConfig(Region=s["region"], SecretId=s["secret_id"], SecretKey=s["secret
 CosS3Client(cfg).upload_file(Bucket=s["bucket"], Key="bench/py.zip", LocalFilePath=sys.argv[2],
                              PartSize=8, MAXThread=4)
 PY
+srv_py=$(server_cpu)
+server_peak_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$server/status")
+echo "$srv0 $srv_curl" > "$work/curl.srv"
+echo "$srv_curl $srv_car" > "$work/car.srv"
+echo "$srv_car $srv_py" > "$work/py.srv"
 
-read -r curl_s curl_kb < "$work/curl.time"
-read -r py_s py_kb < "$work/py.time"
-read -r car_s car_kb < "$work/car.time"
-printf '%-22s %8s %10s %10s\n' client seconds MiB/s peakRSS-MiB
-awk -v n=curl -v s="$curl_s" -v k="$curl_kb" -v m="$size_mib" 'BEGIN{printf "%-22s %8.2f %10.1f %10.1f\n", "curl -T (1 stream)", s, m/s, k/1024}'
-awk -v s="$car_s" -v k="$car_kb" -v m="$size_mib" 'BEGIN{printf "%-22s %8.2f %10.1f %10.1f\n", "car-release upload", s, m/s, k/1024}'
-awk -v s="$py_s" -v k="$py_kb" -v m="$size_mib" 'BEGIN{printf "%-22s %8.2f %10.1f %10.1f\n", "cos-python-sdk-v5", s, m/s, k/1024}'
+# CPU-s: the client's own user+system seconds; server-CPU-s: the emulator's during it.
+printf '%-22s %8s %10s %12s %8s %14s\n' client seconds MiB/s peakRSS-MiB CPU-s server-CPU-s
+for side in "curl:curl -T (1 stream)" "car:car-release upload" "py:cos-python-sdk-v5"; do
+  read -r s kb user sys < "$work/${side%%:*}.time"
+  read -r before after < "$work/${side%%:*}.srv"
+  awk -v n="${side#*:}" -v s="$s" -v k="$kb" -v u="$user" -v y="$sys" -v m="$size_mib" \
+    -v b="$before" -v a="$after" \
+    'BEGIN{printf "%-22s %8.2f %10.1f %12.1f %8.2f %14.2f\n", n, s, m/s, k/1024, u+y, a-b}'
+done
+awk -v k="$server_peak_kb" 'BEGIN{printf "emulator peak RSS over all three: %.1f MiB\n", k/1024}'
 echo "car-release report: $(cat "$work/car.json")"

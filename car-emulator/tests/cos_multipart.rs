@@ -71,9 +71,12 @@ async fn three_parts_make_the_vector_files_object_with_its_crc() {
     }
     etags.sort();
     let list: Vec<(u32, &str)> = etags.iter().map(|(n, e)| (*n, e.as_str())).collect();
+    let parts_files = file_names(&cos);
     let (status, headers, body) = read(complete(&cos, KEY, &upload, &list).await).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(header(&headers, "x-cos-hash-crc64ecma"), whole_crc);
+    // The parts' files become the object's body as they are: Complete writes no bytes.
+    assert_eq!(file_names(&cos), parts_files);
     assert_eq!(element(&body, "Key"), KEY);
     assert_eq!(element(&body, "Bucket"), BUCKET);
     assert_eq!(element(&body, "Location"), format!("{VHOST}/{KEY}"));
@@ -92,17 +95,50 @@ async fn three_parts_make_the_vector_files_object_with_its_crc() {
         "the object is the parts' concatenation"
     );
 
-    // The upload is gone; its part files too (only the object's body is left).
+    // Ranges within one part and across both part boundaries.
+    for (first, last) in [(5, 9), (MIB - 3, 2 * MIB + 4), (3 * MIB - 2, 3 * MIB - 1)] {
+        let resp = cos
+            .req("GET", KEY)
+            .header("Range", &format!("bytes={first}-{last}"))
+            .send()
+            .await;
+        assert_eq!(resp.status(), 206);
+        let got = resp.bytes().await.unwrap();
+        assert!(got[..] == data[first..=last], "bytes {first}-{last}");
+    }
+
     expect_error(
         cos.req("GET", KEY).param("uploadId", &upload).send().await,
         404,
         "NoSuchUpload",
     )
     .await;
-    assert_eq!(
-        std::fs::read_dir(cos.store.objects_dir()).unwrap().count(),
-        1
-    );
+
+    // An overwrite removes every file of the multipart object.
+    assert_eq!(cos.req("PUT", KEY).body("small").send().await.status(), 200);
+    assert_eq!(file_names(&cos).len(), 1);
+    let (status, _, body) = read(cos.req("GET", KEY).send().await).await;
+    assert_eq!((status, body.as_str()), (200, "small"));
+}
+
+fn file_names(cos: &Cos) -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(cos.store.objects_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn parts_left_out_of_complete_are_removed_with_the_upload() {
+    let cos = Cos::start().await;
+    let upload = initiate(&cos, KEY).await;
+    let (etag1, _) = upload_part(&cos, KEY, &upload, 1, b"first".to_vec()).await;
+    upload_part(&cos, KEY, &upload, 2, b"never listed".to_vec()).await;
+    let (status, _, body) = read(complete(&cos, KEY, &upload, &[(1, etag1.as_str())]).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(file_names(&cos).len(), 1, "part 2's file is gone");
+    let (status, _, body) = read(cos.req("GET", KEY).send().await).await;
+    assert_eq!((status, body.as_str()), (200, "first"));
 }
 
 #[tokio::test]

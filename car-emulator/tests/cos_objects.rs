@@ -244,3 +244,41 @@ async fn a_chunked_put_is_stored() {
     let (_, _, body) = read(cos.req("GET", KEY).send().await).await;
     assert_eq!(body, "hello");
 }
+
+#[tokio::test]
+async fn a_body_cut_short_leaves_no_file_and_no_object() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cos = Cos::start().await;
+    let auth = car_api::cos_signing::authorization(
+        &cos.grant.secret_id,
+        &cos.grant.secret_key,
+        &car_api::cos_signing::CosRequest {
+            method: "PUT",
+            path: &format!("/{KEY}"),
+            params: &[],
+            headers: &[
+                ("host", &cos.host),
+                ("x-cos-security-token", &cos.grant.session_token),
+            ],
+        },
+        car_api::cos_signing::KeyTime::around(cos.now(), 600),
+    );
+    let mut stream = tokio::net::TcpStream::connect(&cos.host).await.unwrap();
+    let head = format!(
+        "PUT /{KEY} HTTP/1.1\r\nHost: {}\r\nx-cos-security-token: {}\r\nAuthorization: {auth}\r\nContent-Length: 100\r\n\r\n",
+        cos.host, cos.grant.session_token
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&[7u8; 10]).await.unwrap();
+    stream.shutdown().await.unwrap();
+    // The server closes the connection only once the request's handler has finished.
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let left: Vec<_> = std::fs::read_dir(cos.store.objects_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let (status, _, _) = read(cos.req("HEAD", KEY).send().await).await;
+    assert_eq!(status, 404);
+}

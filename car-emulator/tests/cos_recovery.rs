@@ -59,3 +59,53 @@ async fn a_restart_clears_crash_leftovers_and_keeps_acknowledged_data() {
     let (_, _, body) = read(cos.req("GET", key).param("uploadId", &upload).send().await).await;
     assert_eq!(elements(&body, "Size"), ["4"]);
 }
+
+#[tokio::test]
+async fn a_restart_keeps_the_files_of_a_multipart_object() {
+    let cos = Cos::start().await;
+    let key = "apps/app-1/ver-1/pkg.zip";
+    let (_, _, body) = read(
+        cos.req("POST", key)
+            .param("uploads", "")
+            .body("")
+            .send()
+            .await,
+    )
+    .await;
+    let upload = element(&body, "UploadId");
+    let first = vec![b'a'; MIB];
+    let mut etags = Vec::new();
+    for (n, data) in [(1, first.clone()), (2, b"tail".to_vec())] {
+        let resp = cos
+            .req("PUT", key)
+            .param("partNumber", &n.to_string())
+            .param("uploadId", &upload)
+            .body(data)
+            .send()
+            .await;
+        assert_eq!(resp.status(), 200);
+        etags.push((n, header(resp.headers(), "etag")));
+    }
+    let list: Vec<(u32, &str)> = etags.iter().map(|(n, e)| (*n, e.as_str())).collect();
+    let resp = cos
+        .req("POST", key)
+        .param("uploadId", &upload)
+        .body(complete_body(&list))
+        .send()
+        .await;
+    assert_eq!(resp.status(), 200);
+
+    let _again = router(CosState {
+        store: cos.store.clone(),
+        clock: Arc::new(ManualClock::at_unix(START)),
+        bucket: BUCKET.into(),
+        region: REGION.into(),
+    });
+    let got = cos.req("GET", key).send().await.bytes().await.unwrap();
+    let mut expected = first;
+    expected.extend_from_slice(b"tail");
+    assert!(
+        got[..] == expected[..],
+        "both parts' files survive the sweep"
+    );
+}

@@ -3,7 +3,8 @@
 //! - `serve DIR`: the emulator's COS router on 127.0.0.1:0 with one grant for `bench/`;
 //!   prints `{"endpoint","bucket","region","secret_id","secret_key","token"}` and serves.
 //! - `curl-args SERVE_JSON KEY FILE`: the signed headers and URL for `curl -T`.
-//! - `upload SERVE_JSON KEY FILE`: car-release's uploader; prints its report.
+//! - `upload SERVE_JSON KEY FILE`: car-release's uploader with its defaults (or `CONCURRENCY`,
+//!   `PART_MIB`); prints its report.
 
 use std::sync::Arc;
 
@@ -90,14 +91,14 @@ async fn main() {
                 key: arg(3),
                 endpoint: s["endpoint"].as_str().map(Into::into),
             };
-            let concurrency = std::env::var("CONCURRENCY")
-                .ok()
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(4);
+            // CONCURRENCY and PART_MIB override the defaults, for trying other settings.
+            let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+            let defaults = UploadOptions::default();
             let options = UploadOptions {
-                concurrency,
+                concurrency: env("CONCURRENCY").map_or(defaults.concurrency, |c| c as usize),
+                part_size: env("PART_MIB").map_or(defaults.part_size, |m| m << 20),
                 http: HttpSettings::default(),
-                ..UploadOptions::default()
+                ..defaults
             };
             let report = upload_file(
                 std::path::Path::new(&arg(4)),

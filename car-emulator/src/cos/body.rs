@@ -2,23 +2,22 @@
 //! CRC-64) on the way, synced, then renamed: never held in memory, and never visible under
 //! a final name until complete.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap};
 use base64::Engine as _;
+use bytes::Bytes;
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
-use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
 
 use super::errors::{Code, CosError};
 use crate::objects;
 
 /// The largest simple upload or part COS takes (5 GiB, as the SDK counts it).
 pub const MAX_BODY: u64 = 5 * 1024 * 1024 * 1024;
-
-/// Writes are buffered so the file system sees large writes, not every network frame.
-const WRITE_BUFFER: usize = 256 * 1024;
 
 /// A file in the objects directory that is removed when dropped, unless committed.
 pub struct TempBlob {
@@ -135,15 +134,68 @@ impl Received {
     }
 }
 
+/// Network chunks queued for each of a body's threads: enough to keep both busy. Hyper
+/// hands over at most about 400 KiB per chunk, so one body holds at most a few MiB.
+const QUEUE: usize = 4;
+
+/// Writes smaller than this are gathered first, so the file system sees large writes.
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// What the writer saw.
+struct Written {
+    file: std::fs::File,
+    size: u64,
+    crc64: u64,
+}
+
 /// Streams `body` into a temporary file in `dir`, checking `rules` at the end.
+///
+/// The connection's task only hands chunks (shared, not copied) to two blocking threads:
+/// one hashes MD5, the other computes the CRC-64 and writes. MD5 costs more than all the
+/// rest together, so this way a single stream keeps both cores busy.
 pub async fn receive(body: Body, dir: &Path, rules: BodyRules) -> Result<Received, CosError> {
     let blob = TempBlob::new(dir);
-    let file = tokio::fs::File::create(blob.path())
+    let (to_hasher, for_hasher) = mpsc::channel::<Bytes>(QUEUE);
+    let (to_writer, for_writer) = mpsc::channel::<Bytes>(QUEUE);
+    let path = blob.path().to_path_buf();
+    let hasher = tokio::task::spawn_blocking(move || hash_chunks(for_hasher));
+    let writer = tokio::task::spawn_blocking(move || write_chunks(&path, for_writer));
+    let pumped = pump(body, to_hasher, to_writer).await;
+    let lost = |e| CosError::internal("a body thread failed", e);
+    let md5 = hasher.await.map_err(lost)?;
+    let written = writer.await.map_err(lost)?;
+    // A broken request explains a writer that stopped early; otherwise the writer's own
+    // failure is the news.
+    pumped?;
+    let written = written.map_err(|e| CosError::internal("cannot write the object body", e))?;
+    let file = written.file;
+    tokio::task::spawn_blocking(move || file.sync_all())
         .await
-        .map_err(|e| CosError::internal("cannot create a temporary file", e))?;
-    let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
-    let mut md5 = Md5::new();
-    let mut crc = car_api::cos_crc::Crc64::new();
+        .map_err(lost)?
+        .map_err(|e| CosError::internal("cannot sync the object body", e))?;
+    if let Some(expected) = rules.content_md5 {
+        if expected != md5 {
+            return Err(CosError::new(
+                Code::BadDigest,
+                "The Content-MD5 you specified did not match what we received",
+            ));
+        }
+    }
+    Ok(Received {
+        blob,
+        size: written.size,
+        md5,
+        crc64: written.crc64,
+    })
+}
+
+/// Hands every chunk of the body to the hasher and the writer; stops early when the
+/// writer has gone (its error is reported instead).
+async fn pump(
+    body: Body,
+    hasher: mpsc::Sender<Bytes>,
+    writer: mpsc::Sender<Bytes>,
+) -> Result<(), CosError> {
     let mut size: u64 = 0;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
@@ -157,32 +209,35 @@ pub async fn receive(body: Body, dir: &Path, rules: BodyRules) -> Result<Receive
         if size > MAX_BODY {
             return Err(too_large(size));
         }
-        md5.update(&chunk);
-        crc.update(&chunk);
-        out.write_all(&chunk)
-            .await
-            .map_err(|e| CosError::internal("cannot write the object body", e))?;
-    }
-    out.flush()
-        .await
-        .map_err(|e| CosError::internal("cannot write the object body", e))?;
-    out.into_inner()
-        .sync_all()
-        .await
-        .map_err(|e| CosError::internal("cannot sync the object body", e))?;
-    let md5: [u8; 16] = md5.finalize().into();
-    if let Some(expected) = rules.content_md5 {
-        if expected != md5 {
-            return Err(CosError::new(
-                Code::BadDigest,
-                "The Content-MD5 you specified did not match what we received",
-            ));
+        if hasher.send(chunk.clone()).await.is_err() || writer.send(chunk).await.is_err() {
+            break;
         }
     }
-    Ok(Received {
-        blob,
+    Ok(())
+}
+
+/// The hashing thread: the MD5 of every chunk until the queue closes.
+fn hash_chunks(mut chunks: mpsc::Receiver<Bytes>) -> [u8; 16] {
+    let mut md5 = Md5::new();
+    while let Some(chunk) = chunks.blocking_recv() {
+        md5.update(&chunk);
+    }
+    md5.finalize().into()
+}
+
+/// The writing thread: checksums and writes every chunk until the queue closes.
+fn write_chunks(path: &Path, mut chunks: mpsc::Receiver<Bytes>) -> std::io::Result<Written> {
+    let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, std::fs::File::create(path)?);
+    let mut crc = car_api::cos_crc::Crc64::new();
+    let mut size = 0u64;
+    while let Some(chunk) = chunks.blocking_recv() {
+        crc.update(&chunk);
+        out.write_all(&chunk)?;
+        size += chunk.len() as u64;
+    }
+    Ok(Written {
+        file: out.into_inner().map_err(|e| e.into_error())?,
         size,
-        md5,
         crc64: crc.value(),
     })
 }

@@ -1,6 +1,6 @@
 //! Multipart uploads: Initiate, Upload Part, Complete and Abort. Uploads and parts live
-//! in SQLite; each part's body is its own blob until Complete concatenates them (a kernel
-//! file-to-file copy, never through memory) into the object's blob.
+//! in SQLite; each part's body is its own blob, and Complete hands the chosen parts' blobs
+//! to the object as its pieces in one transaction, so no byte is written twice.
 
 use std::path::PathBuf;
 
@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use md5::{Digest, Md5};
 use rusqlite::{params, OptionalExtension};
 
-use super::body::{self, body_rules, TempBlob};
+use super::body::{self, body_rules};
 use super::crc;
 use super::errors::{Code, CosError};
 use super::objects::content_type;
@@ -312,16 +312,6 @@ fn multipart_etag(parts: &[StoredPart]) -> String {
     format!("\"{}-{}\"", hex::encode(md5.finalize()), parts.len())
 }
 
-/// Concatenates the parts' files into `out` with the kernel's file copy and syncs it.
-fn assemble(dir: &std::path::Path, parts: &[StoredPart], out: &TempBlob) -> std::io::Result<()> {
-    let mut file = std::fs::File::create(out.path())?;
-    for p in parts {
-        let mut part = std::fs::File::open(dir.join(&p.blob))?;
-        std::io::copy(&mut part, &mut file)?;
-    }
-    file.sync_all()
-}
-
 /// Complete: checks the list, assembles the object, records it and forgets the upload in
 /// one transaction.
 pub async fn complete(state: &CosState, target: &Target, body: Body) -> Result<Response, CosError> {
@@ -344,37 +334,16 @@ pub async fn complete(state: &CosState, target: &Target, body: Body) -> Result<R
             let dir: PathBuf = store.objects_dir();
             let parts = store.read(|c| stored_parts(c, &upload_id))?;
             let chosen = choose_parts(&listed, &parts)?;
-            let tmp = TempBlob::new(&dir);
-            assemble(&dir, &chosen, &tmp)
-                .map_err(|e| CosError::internal("cannot assemble the parts", e))?;
-            let size: u64 = chosen.iter().map(|p| p.size).sum();
             let crc = chosen
                 .iter()
                 .skip(1)
                 .fold(chosen[0].crc64, |acc, p| crc::combine(acc, p.crc64, p.size));
             let etag = multipart_etag(&chosen);
             let crc64 = crc.to_string();
-            let content_type: String = store
-                .read(|c| {
-                    c.query_row(
-                        "SELECT content_type FROM cos_uploads WHERE upload_id = ?1",
-                        [&upload_id],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                })?
-                .ok_or_else(no_such_upload)?;
-            let blob = tmp.commit(&dir)?;
-            let object = NewObject {
-                size,
-                etag: &etag,
-                crc64: &crc64,
-                blob: &blob,
-                modified_at: now,
-                content_type: &content_type,
-            };
+            let pieces: Vec<(String, u64)> =
+                chosen.iter().map(|p| (p.blob.clone(), p.size)).collect();
             let outcome = store.write(|tx| {
-                // A part replaced or the upload finished meanwhile: this assembly is stale.
+                // A part replaced or the upload finished meanwhile: this list is stale.
                 let current = stored_parts(tx, &upload_id)?;
                 let unchanged = chosen.iter().all(|c| {
                     current
@@ -384,30 +353,33 @@ pub async fn complete(state: &CosState, target: &Target, body: Body) -> Result<R
                 if !upload_exists(tx, &upload_id, &bucket, &key)? || !unchanged {
                     return Ok(None);
                 }
+                let content_type: String = tx.query_row(
+                    "SELECT content_type FROM cos_uploads WHERE upload_id = ?1",
+                    [&upload_id],
+                    |r| r.get(0),
+                )?;
+                let object = NewObject {
+                    etag: &etag,
+                    crc64: &crc64,
+                    pieces: &pieces,
+                    modified_at: now,
+                    content_type: &content_type,
+                };
                 let old = meta::upsert(tx, &bucket, &key, &object)?;
                 tx.execute("DELETE FROM cos_parts WHERE upload_id = ?1", [&upload_id])?;
                 tx.execute("DELETE FROM cos_uploads WHERE upload_id = ?1", [&upload_id])?;
                 Ok(Some((old, current)))
-            });
-            match outcome {
-                Ok(Some((old, current))) => {
-                    for p in current {
-                        meta::remove_blob(&dir, &p.blob);
-                    }
-                    if let Some(old) = old {
-                        meta::remove_blob(&dir, &old);
-                    }
-                    Ok((etag, crc64))
-                }
-                Ok(None) => {
-                    meta::remove_blob(&dir, &blob);
-                    Err(no_such_upload())
-                }
-                Err(e) => {
-                    meta::remove_blob(&dir, &blob);
-                    Err(e.into())
-                }
+            })?;
+            let (old, current) = outcome.ok_or_else(no_such_upload)?;
+            // Parts uploaded but left out of the list are dropped, as COS drops them.
+            let unused = current
+                .iter()
+                .filter(|p| !chosen.iter().any(|c| c.blob == p.blob))
+                .map(|p| &p.blob);
+            for blob in unused.chain(old.iter()) {
+                meta::remove_blob(&dir, blob);
             }
+            Ok((etag, crc64))
         })
         .await?;
     let location = format!("{}/{}", state.host(), target.key);

@@ -5,6 +5,7 @@ use std::io::SeekFrom;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::{StreamExt, TryStreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
@@ -48,17 +49,17 @@ pub async fn put(
     let dir_for_db = dir.clone();
     state
         .db(move |store| {
+            let pieces = [(blob.clone(), size)];
             let object = NewObject {
-                size,
                 etag: &etag_row,
                 crc64: &crc_row,
-                blob: &blob,
+                pieces: &pieces,
                 modified_at: now,
                 content_type: &content_type,
             };
             match store.write(|tx| meta::upsert(tx, &bucket, &key, &object)) {
                 Ok(old) => {
-                    if let Some(old) = old {
+                    for old in old {
                         meta::remove_blob(&dir_for_db, &old);
                     }
                     Ok(())
@@ -176,21 +177,25 @@ pub fn parse_range(value: Option<&str>, size: u64) -> Result<Option<ByteRange>, 
     Ok(Some(range))
 }
 
-/// GET Object: the whole body (200) or one range of it (206), streamed from its file.
+/// GET Object: the whole body (200) or one range of it (206), streamed from its files.
 pub async fn get(
     state: &CosState,
     target: &Target,
     headers: &HeaderMap,
 ) -> Result<Response, CosError> {
-    // An overwrite between the lookup and the open removes the old file: look again.
+    // An overwrite between the lookup and the open removes the old files: look again.
     for _ in 0..3 {
         let object = find(state, &target.key).await?.ok_or_else(no_such_key)?;
         let range = parse_range(
             headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
             object.size,
         )?;
-        let mut file = match tokio::fs::File::open(&object.path).await {
-            Ok(file) => file,
+        let opening = object.clone();
+        let reader = match tokio::task::spawn_blocking(move || opening.open())
+            .await
+            .map_err(|e| CosError::internal("cannot open the object body", e))?
+        {
+            Ok(reader) => reader,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(CosError::internal("cannot open the object body", e)),
         };
@@ -208,10 +213,7 @@ pub async fn get(
         if let Some(cl) = out.iter_mut().find(|(n, _)| *n == "Content-Length") {
             cl.1 = len.to_string();
         }
-        file.seek(SeekFrom::Start(first))
-            .await
-            .map_err(|e| CosError::internal("cannot read the object body", e))?;
-        let body = Body::from_stream(ReaderStream::with_capacity(file.take(len), 64 * 1024));
+        let body = Body::from_stream(segments_stream(reader.into_segments(first, len)));
         let mut response = (status, body).into_response();
         for (name, value) in out {
             if let Ok(value) = value.parse() {
@@ -221,6 +223,19 @@ pub async fn get(
         return Ok(response);
     }
     Err(no_such_key())
+}
+
+/// The bytes of each `(file, offset, length)` in turn.
+fn segments_stream(
+    segments: Vec<(std::fs::File, u64, u64)>,
+) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> {
+    futures_util::stream::iter(segments)
+        .then(|(file, offset, len)| async move {
+            let mut file = tokio::fs::File::from_std(file);
+            file.seek(SeekFrom::Start(offset)).await?;
+            Ok::<_, std::io::Error>(ReaderStream::with_capacity(file.take(len), 64 * 1024))
+        })
+        .try_flatten()
 }
 
 #[cfg(test)]

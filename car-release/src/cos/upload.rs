@@ -7,12 +7,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::Bytes;
 use car_api::http::HttpSettings;
 use car_api::RetryConfig;
 use md5::{Digest, Md5};
 use reqwest::Method;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::task::JoinSet;
 
 use super::checkpoint::{self, DonePart, FileIdentity, Record};
@@ -24,8 +23,9 @@ use super::progress::{emit, Progress, ProgressEvent};
 use car_api::cos_crc::{combine, Crc64};
 
 /// Bytes read from disk per step of a part's stream; with `concurrency` parts in flight
-/// this bounds the uploader's buffers.
-const CHUNK: usize = 256 * 1024;
+/// this bounds the uploader's buffers. Large enough that the per-read hop to a blocking
+/// thread costs nothing next to the copy.
+const CHUNK: usize = 1024 * 1024;
 
 /// Where the object goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,6 +201,9 @@ struct Tap {
 
 /// A body streaming `len` bytes of `path` from `offset`, feeding `tap` as it goes. A file
 /// that ends early is an error of the stream, so the request fails instead of hanging.
+///
+/// Each chunk is read by a blocking task straight into the buffer that goes on the wire:
+/// one copy out of the page cache, none in between.
 fn part_body(
     path: PathBuf,
     offset: u64,
@@ -213,7 +216,7 @@ fn part_body(
         std::io::Error::other(msg)
     };
     let stream = futures_util::stream::try_unfold(
-        (None::<tokio::fs::File>, len, tap),
+        (None::<std::fs::File>, len, tap),
         move |(file, remaining, tap)| {
             let path = path.clone();
             let progress = progress.clone();
@@ -221,35 +224,21 @@ fn part_body(
                 if remaining == 0 {
                     return Ok(None);
                 }
-                let mut file = match file {
-                    Some(f) => f,
-                    None => {
-                        let mut f = tokio::fs::File::open(&path)
-                            .await
-                            .map_err(|e| fail(&tap, e.to_string()))?;
-                        f.seek(std::io::SeekFrom::Start(offset))
-                            .await
-                            .map_err(|e| fail(&tap, e.to_string()))?;
-                        f
-                    }
-                };
                 let want = remaining.min(CHUNK as u64) as usize;
-                let mut buf = BytesMut::with_capacity(want);
-                while buf.len() < want {
-                    let n = (&mut file)
-                        .take((want - buf.len()) as u64)
-                        .read_buf(&mut buf)
+                let read =
+                    tokio::task::spawn_blocking(move || read_chunk(file, &path, offset, want))
                         .await
-                        .map_err(|e| fail(&tap, e.to_string()))?;
-                    if n == 0 {
-                        return Err(fail(
-                            &tap,
-                            format!(
-                                "the file ended {} bytes early (was it truncated during the upload?)",
-                                remaining - buf.len() as u64
-                            ),
-                        ));
-                    }
+                        .map_err(|e| std::io::Error::other(e.to_string()))
+                        .and_then(|r| r);
+                let (file, buf) = read.map_err(|e| fail(&tap, e.to_string()))?;
+                if buf.len() < want {
+                    return Err(fail(
+                        &tap,
+                        format!(
+                            "the file ended {} bytes early (was it truncated during the upload?)",
+                            remaining - buf.len() as u64
+                        ),
+                    ));
                 }
                 {
                     let mut t = lock(&tap);
@@ -263,13 +252,35 @@ fn part_body(
                     },
                 );
                 Ok(Some((
-                    buf.freeze(),
+                    Bytes::from(buf),
                     (Some(file), remaining - want as u64, tap),
                 )))
             }
         },
     );
     reqwest::Body::wrap_stream(stream)
+}
+
+/// Reads up to `want` bytes from `file` (opened at `offset` of `path` on the first call);
+/// fewer only at the end of the file.
+fn read_chunk(
+    file: Option<std::fs::File>,
+    path: &Path,
+    offset: u64,
+    want: usize,
+) -> std::io::Result<(std::fs::File, Vec<u8>)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = match file {
+        Some(f) => f,
+        None => {
+            let mut f = std::fs::File::open(path)?;
+            f.seek(SeekFrom::Start(offset))?;
+            f
+        }
+    };
+    let mut buf = Vec::with_capacity(want);
+    (&mut file).take(want as u64).read_to_end(&mut buf)?;
+    Ok((file, buf))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

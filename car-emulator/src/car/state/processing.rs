@@ -5,8 +5,7 @@
 //! The listing answers DescribeApplicationPathList and DescribeApplicationFileInfo.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::io::{BufReader, Read, Seek};
 
 use car_api::operations::*;
 use car_api::service::ServiceError;
@@ -141,28 +140,36 @@ fn record(tx: &Connection, version: &VersionRow, result: Result<Package, String>
 
 fn read_package(state: &CarState, version: &VersionRow) -> Result<Package, String> {
     let source = version.source.as_deref().unwrap_or_default();
-    let (path, name): (PathBuf, String) = if let Some(key) = source.strip_prefix(COS_SOURCE) {
-        match crate::objects::lookup(&state.store, &state.cos.bucket, key) {
-            Ok(Some(meta)) => (meta.path, key.to_string()),
-            Ok(None) => return Err(format!("no object {key} in bucket {}", state.cos.bucket)),
-            Err(e) => return Err(format!("object lookup failed: {e}")),
-        }
-    } else if let Some(path) = source.strip_prefix(FILE_SOURCE) {
-        (PathBuf::from(path), path.to_string())
-    } else {
-        return Err(format!("unknown package source {source:?}"));
-    };
-    let size = std::fs::metadata(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-        .len();
+    let (mut body, size, name): (Box<dyn ReadSeek>, u64, String) =
+        if let Some(key) = source.strip_prefix(COS_SOURCE) {
+            match crate::objects::lookup(&state.store, &state.cos.bucket, key) {
+                Ok(Some(meta)) => {
+                    let body = meta
+                        .open()
+                        .map_err(|e| format!("cannot read object {key}: {e}"))?;
+                    (Box::new(body), meta.size, key.to_string())
+                }
+                Ok(None) => return Err(format!("no object {key} in bucket {}", state.cos.bucket)),
+                Err(e) => return Err(format!("object lookup failed: {e}")),
+            }
+        } else if let Some(path) = source.strip_prefix(FILE_SOURCE) {
+            let file = File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            let size = file
+                .metadata()
+                .map_err(|e| format!("cannot read {path}: {e}"))?
+                .len();
+            (Box::new(file), size, path.to_string())
+        } else {
+            return Err(format!("unknown package source {source:?}"));
+        };
     let files = match versions::extension(&name).as_deref() {
-        Some("zip" | "apk" | "xapk") => list_zip(&path)?,
+        Some("zip" | "apk" | "xapk") => list_zip(body)?,
         Some("rar") => {
-            check_signature(&path, b"Rar!\x1a\x07", "RAR")?;
+            check_signature(&mut body, b"Rar!\x1a\x07", "RAR")?;
             Vec::new()
         }
         Some("7z") => {
-            check_signature(&path, b"7z\xbc\xaf\x27\x1c", "7z")?;
+            check_signature(&mut body, b"7z\xbc\xaf\x27\x1c", "7z")?;
             Vec::new()
         }
         _ => return Err(format!("{name} is not a package type CAR accepts")),
@@ -173,11 +180,14 @@ fn read_package(state: &CarState, version: &VersionRow) -> Result<Package, Strin
     })
 }
 
+/// A package body: a file, or an object's pieces read as one.
+trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
 /// The file names in a zip, read from its central directory and each entry's local
 /// header (seeking, never loading the archive).
-fn list_zip(path: &Path) -> Result<Vec<String>, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut archive = zip::ZipArchive::new(BufReader::new(file))
+fn list_zip(body: Box<dyn ReadSeek>) -> Result<Vec<String>, String> {
+    let mut archive = zip::ZipArchive::new(BufReader::new(body))
         .map_err(|e| format!("not a readable zip archive: {e}"))?;
     let mut files = Vec::with_capacity(archive.len());
     for i in 0..archive.len() {
@@ -194,10 +204,9 @@ fn list_zip(path: &Path) -> Result<Vec<String>, String> {
     Ok(files)
 }
 
-fn check_signature(path: &Path, magic: &[u8], kind: &str) -> Result<(), String> {
+fn check_signature(body: &mut dyn ReadSeek, magic: &[u8], kind: &str) -> Result<(), String> {
     let mut head = vec![0u8; magic.len()];
-    File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
+    body.read_exact(&mut head)
         .map_err(|e| format!("cannot read the {kind} signature: {e}"))?;
     if head != magic {
         return Err(format!("not a {kind} archive"));
