@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Upload throughput and peak RSS, side by side in one run, to the emulator's COS router on
 # loopback: one `curl -T` PUT (the one-stream ceiling), car-release's uploader and
-# cos-python-sdk-v5's upload_file (8 MiB parts, 4 threads: car-release's defaults, given to
-# the SDK too, whose own defaults are 1 MiB and 5 threads).
+# cos-python-sdk-v5's upload_file, once with car-release's defaults (8 MiB parts, 4 threads)
+# and once with its own (1 MiB parts, 5 threads).
 # Usage: scripts/bench-upload.sh [SIZE_MIB]   (default 1024)
 # COS_PYTHON=/path/to/python with qcloud_cos installed skips creating the pinned venv.
 set -euo pipefail
@@ -44,7 +44,10 @@ if [ -z "$py" ]; then
   [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q cos-python-sdk-v5==1.9.44; }
   py=$venv/bin/python
 fi
-/usr/bin/time -f '%e %M %U %S' -o "$work/py.time" "$py" - "$info" "$work/pkg.zip" <<'PY'
+# cos-python-sdk-v5 twice: with car-release's settings (8 MiB parts, 4 threads), and with
+# the settings upload_file uses when given none (1 MiB parts, 5 threads).
+python_upload() { # name key extra-kwargs
+  /usr/bin/time -f '%e %M %U %S' -o "$work/$1.time" "$py" - "$info" "$work/pkg.zip" "$2" "$3" <<'PY'
 import json, sys
 from urllib.parse import urlparse
 from qcloud_cos import CosConfig, CosS3Client
@@ -52,23 +55,29 @@ s = json.loads(sys.argv[1])
 u = urlparse(s["endpoint"])
 cfg = CosConfig(Region=s["region"], SecretId=s["secret_id"], SecretKey=s["secret_key"],
                 Token=s["token"], Scheme="http", IP=u.hostname, Port=u.port)
-CosS3Client(cfg).upload_file(Bucket=s["bucket"], Key="bench/py.zip", LocalFilePath=sys.argv[2],
-                             PartSize=8, MAXThread=4)
+kwargs = json.loads(sys.argv[4])
+CosS3Client(cfg).upload_file(Bucket=s["bucket"], Key=sys.argv[3], LocalFilePath=sys.argv[2],
+                             **kwargs)
 PY
+}
+python_upload py bench/py.zip '{"PartSize": 8, "MAXThread": 4}'
 srv_py=$(server_cpu)
+python_upload pydef bench/py-defaults.zip '{}'
+srv_pydef=$(server_cpu)
 server_peak_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$server/status")
 echo "$srv0 $srv_curl" > "$work/curl.srv"
 echo "$srv_curl $srv_car" > "$work/car.srv"
 echo "$srv_car $srv_py" > "$work/py.srv"
+echo "$srv_py $srv_pydef" > "$work/pydef.srv"
 
 # CPU-s: the client's own user+system seconds; server-CPU-s: the emulator's during it.
-printf '%-22s %8s %10s %12s %8s %14s\n' client seconds MiB/s peakRSS-MiB CPU-s server-CPU-s
-for side in "curl:curl -T (1 stream)" "car:car-release upload" "py:cos-python-sdk-v5"; do
+printf '%-30s %8s %10s %12s %8s %14s\n' client seconds MiB/s peakRSS-MiB CPU-s server-CPU-s
+for side in "curl:curl -T (1 stream)" "car:car-release upload" "py:cos-python-sdk-v5 8M/4" "pydef:cos-python-sdk-v5 default"; do
   read -r s kb user sys < "$work/${side%%:*}.time"
   read -r before after < "$work/${side%%:*}.srv"
   awk -v n="${side#*:}" -v s="$s" -v k="$kb" -v u="$user" -v y="$sys" -v m="$size_mib" \
     -v b="$before" -v a="$after" \
-    'BEGIN{printf "%-22s %8.2f %10.1f %12.1f %8.2f %14.2f\n", n, s, m/s, k/1024, u+y, a-b}'
+    'BEGIN{printf "%-30s %8.2f %10.1f %12.1f %8.2f %14.2f\n", n, s, m/s, k/1024, u+y, a-b}'
 done
-awk -v k="$server_peak_kb" 'BEGIN{printf "emulator peak RSS over all three: %.1f MiB\n", k/1024}'
+awk -v k="$server_peak_kb" 'BEGIN{printf "emulator peak RSS over all four: %.1f MiB\n", k/1024}'
 echo "car-release report: $(cat "$work/car.json")"
