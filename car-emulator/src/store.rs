@@ -11,6 +11,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 /// What can go wrong opening or using the store.
@@ -108,6 +109,11 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Without the planner stability guarantee, SQLite marks a statement whose plan
+        // looked at a bound value (any `column = ?` it considered as a filter) for
+        // re-preparation whenever its bindings are cleared — which the statement cache
+        // does on every return — so each cached lookup was parsed and planned again.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         Ok(Store {
             dir: dir.to_path_buf(),
             conn: Mutex::new(conn),
@@ -175,6 +181,32 @@ mod tests {
         );
         drop(first);
         Store::open(dir.path()).expect("free again once the first store is gone");
+    }
+
+    #[test]
+    fn a_cached_lookup_is_planned_once_not_on_every_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .ensure_schema(
+                "CREATE TABLE IF NOT EXISTS t (k TEXT NOT NULL, at INTEGER NOT NULL);
+                 CREATE INDEX IF NOT EXISTS t_k ON t (k, at);
+                 INSERT INTO t (k, at) VALUES ('a', 1), ('a', 2), ('b', 3);",
+            )
+            .unwrap();
+        let sql = "SELECT at FROM t WHERE k = ?1 ORDER BY at";
+        let reprepared = store
+            .read(|c| {
+                for key in ["a", "b", "a", "a"] {
+                    let mut st = c.prepare_cached(sql)?;
+                    let rows = st.query_map([key], |r| r.get::<_, i64>(0))?;
+                    rows.collect::<rusqlite::Result<Vec<_>>>()?;
+                }
+                let st = c.prepare_cached(sql)?;
+                Ok(st.get_status(rusqlite::StatementStatus::RePrepare))
+            })
+            .unwrap();
+        assert_eq!(reprepared, 0, "the cached statement was compiled again");
     }
 
     #[test]
