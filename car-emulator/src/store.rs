@@ -104,6 +104,11 @@ impl Store {
         let objects = dir.join(OBJECTS_DIR);
         std::fs::create_dir_all(&objects).map_err(io("cannot create", &objects))?;
         let conn = Connection::open(dir.join(DB_FILE))?;
+        // One process holds the directory (the lock file above), so the connection may
+        // keep SQLite's file locks for its lifetime: set before WAL is first used, this
+        // also keeps the WAL index in memory instead of a shared `-shm` file, and a read
+        // no longer takes and drops fcntl locks on every statement.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         // WAL keeps readers off the writer's back; FULL sync makes a committed transaction
         // durable before the HTTP answer that acknowledges it goes out.
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -207,6 +212,43 @@ mod tests {
             })
             .unwrap();
         assert_eq!(reprepared, 0, "the cached statement was compiled again");
+    }
+
+    #[test]
+    fn the_database_stays_locked_to_its_store_and_keeps_no_shared_wal_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .ensure_schema("CREATE TABLE IF NOT EXISTS t (v INTEGER NOT NULL);")
+            .unwrap();
+        store
+            .write(|tx| tx.execute("INSERT INTO t (v) VALUES (1)", []))
+            .unwrap();
+        let count =
+            |c: &Connection| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0));
+        assert_eq!(store.read(count).unwrap(), 1);
+        let db = dir.path().join(DB_FILE);
+        assert!(db.with_extension("sqlite3-wal").exists(), "WAL mode");
+        assert!(
+            !db.with_extension("sqlite3-shm").exists(),
+            "no shared-memory index"
+        );
+        let other = Connection::open(&db).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let err = count(&other).unwrap_err();
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy),
+            "{err}"
+        );
+        drop(other);
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.read(count).unwrap(),
+            1,
+            "the WAL is read back on reopening"
+        );
     }
 
     #[test]
