@@ -18,7 +18,7 @@ mod sessions;
 mod streams;
 mod versions;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use car_api::operations::*;
 use car_api::service::{CarService, ServiceError};
@@ -53,6 +53,8 @@ pub struct CarState {
     store: Arc<Store>,
     clock: Arc<dyn Clock>,
     cos: CosSettings,
+    /// Shared by clones: what the last settling found (see `processing::settle`).
+    horizon: Arc<Mutex<Option<processing::Horizon>>>,
 }
 
 impl std::fmt::Debug for CarState {
@@ -87,7 +89,12 @@ impl CarState {
             c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             Ok(())
         })?;
-        Ok(CarState { store, clock, cos })
+        Ok(CarState {
+            store,
+            clock,
+            cos,
+            horizon: Arc::default(),
+        })
     }
 
     fn now(&self) -> i64 {
