@@ -11,6 +11,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 /// What can go wrong opening or using the store.
@@ -103,11 +104,21 @@ impl Store {
         let objects = dir.join(OBJECTS_DIR);
         std::fs::create_dir_all(&objects).map_err(io("cannot create", &objects))?;
         let conn = Connection::open(dir.join(DB_FILE))?;
+        // One process holds the directory (the lock file above), so the connection may
+        // keep SQLite's file locks for its lifetime: set before WAL is first used, this
+        // also keeps the WAL index in memory instead of a shared `-shm` file, and a read
+        // no longer takes and drops fcntl locks on every statement.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         // WAL keeps readers off the writer's back; FULL sync makes a committed transaction
         // durable before the HTTP answer that acknowledges it goes out.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Without the planner stability guarantee, SQLite marks a statement whose plan
+        // looked at a bound value (any `column = ?` it considered as a filter) for
+        // re-preparation whenever its bindings are cleared — which the statement cache
+        // does on every return — so each cached lookup was parsed and planned again.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         Ok(Store {
             dir: dir.to_path_buf(),
             conn: Mutex::new(conn),
@@ -175,6 +186,69 @@ mod tests {
         );
         drop(first);
         Store::open(dir.path()).expect("free again once the first store is gone");
+    }
+
+    #[test]
+    fn a_cached_lookup_is_planned_once_not_on_every_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .ensure_schema(
+                "CREATE TABLE IF NOT EXISTS t (k TEXT NOT NULL, at INTEGER NOT NULL);
+                 CREATE INDEX IF NOT EXISTS t_k ON t (k, at);
+                 INSERT INTO t (k, at) VALUES ('a', 1), ('a', 2), ('b', 3);",
+            )
+            .unwrap();
+        let sql = "SELECT at FROM t WHERE k = ?1 ORDER BY at";
+        let reprepared = store
+            .read(|c| {
+                for key in ["a", "b", "a", "a"] {
+                    let mut st = c.prepare_cached(sql)?;
+                    let rows = st.query_map([key], |r| r.get::<_, i64>(0))?;
+                    rows.collect::<rusqlite::Result<Vec<_>>>()?;
+                }
+                let st = c.prepare_cached(sql)?;
+                Ok(st.get_status(rusqlite::StatementStatus::RePrepare))
+            })
+            .unwrap();
+        assert_eq!(reprepared, 0, "the cached statement was compiled again");
+    }
+
+    #[test]
+    fn the_database_stays_locked_to_its_store_and_keeps_no_shared_wal_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .ensure_schema("CREATE TABLE IF NOT EXISTS t (v INTEGER NOT NULL);")
+            .unwrap();
+        store
+            .write(|tx| tx.execute("INSERT INTO t (v) VALUES (1)", []))
+            .unwrap();
+        let count =
+            |c: &Connection| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0));
+        assert_eq!(store.read(count).unwrap(), 1);
+        let db = dir.path().join(DB_FILE);
+        assert!(db.with_extension("sqlite3-wal").exists(), "WAL mode");
+        assert!(
+            !db.with_extension("sqlite3-shm").exists(),
+            "no shared-memory index"
+        );
+        let other = Connection::open(&db).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let err = count(&other).unwrap_err();
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy),
+            "{err}"
+        );
+        drop(other);
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.read(count).unwrap(),
+            1,
+            "the WAL is read back on reopening"
+        );
     }
 
     #[test]

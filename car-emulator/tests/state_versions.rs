@@ -387,3 +387,50 @@ async fn versions_are_renamed_and_an_increment_adds_to_the_live_files() {
         ])
     );
 }
+
+/// Reads between due times find nothing to do (the emulator skips the database look
+/// then); each piece of work still completes on the second it is due, also when it
+/// was started after the last look and when another piece is due later.
+#[tokio::test]
+async fn processing_and_deletion_complete_on_the_second_they_are_due_whatever_was_read_before() {
+    let env = Env::new();
+    let list = json!({"Offset": 0, "Limit": 20});
+    env.ok("DescribeApplicationList", list.clone()).await;
+    let first = env.create_app("first", "Application3D").await;
+    let (v1, _) = env.ship(&first, "game.zip", &game_zip()).await;
+    env.advance(3);
+    // Shipped after the reads above, due 3 s after the first: its package is missing.
+    let second = env.create_app("second", "Application3D").await;
+    let v2 = create_version(&env, &second, "game.zip").await.unwrap();
+    env.ok(
+        "CreateApplicationSnapshot",
+        json!({"ApplicationId": second, "ApplicationDownloadUrl": ""}),
+    )
+    .await;
+    for _ in 0..2 {
+        env.ok("DescribeApplicationList", list.clone()).await;
+        assert_eq!(env.status_of(&first, &v1).await, "Creating");
+    }
+    env.advance(PROCESSING - 3 - 1);
+    assert_eq!(env.status_of(&first, &v1).await, "Creating");
+    env.advance(1);
+    assert_eq!(env.status_of(&first, &v1).await, "Normal");
+    assert_eq!(env.status_of(&second, &v2).await, "Creating");
+    env.advance(2);
+    assert_eq!(env.status_of(&second, &v2).await, "Creating");
+    env.advance(1);
+    assert_eq!(env.status_of(&second, &v2).await, "CreateFailed");
+
+    env.ok(
+        "DeleteApplicationVersion",
+        json!({"ApplicationId": first, "ApplicationVersionId": v1}),
+    )
+    .await;
+    env.advance(DELETION - 1);
+    for _ in 0..2 {
+        assert_eq!(env.status_of(&first, &v1).await, "Deleting");
+    }
+    env.advance(1);
+    assert_eq!(env.status_of(&first, &v1).await, "<gone>");
+    assert_eq!(env.status_of(&second, &v2).await, "CreateFailed");
+}

@@ -228,7 +228,10 @@ pub fn envelope(result: Result<Value, ServiceError>, request_id: &str) -> Respon
             "RequestId": request_id,
         }}),
     };
-    let mut response = Response::new(Body::from(body.to_string()));
+    // Straight into bytes (`to_string` goes through `fmt::Write` a piece at a time).
+    // Writing a `Value` to memory cannot fail: its keys are strings and a Vec takes all.
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let mut response = Response::new(Body::from(bytes));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

@@ -22,6 +22,8 @@ pub const REGION: &str = "ap-guangzhou";
 pub const START: u64 = 1_700_000_000;
 /// Seconds processing takes (BEHAVIOUR.md: "Processing a package").
 pub const PROCESSING: u64 = 6;
+/// Seconds a deleted version stays `Deleting` (BEHAVIOUR.md: "DeleteApplicationVersion").
+pub const DELETION: u64 = 10;
 
 pub const ALICE: &str = "100000000001";
 pub const BOB: &str = "100000000002";

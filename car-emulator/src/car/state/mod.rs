@@ -18,7 +18,7 @@ mod sessions;
 mod streams;
 mod versions;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use car_api::operations::*;
@@ -56,6 +56,8 @@ pub struct CarState {
     cos: CosSettings,
     /// Seconds between CreateApplicationSnapshot and the processing result.
     processing_seconds: i64,
+    /// Shared by clones: what the last settling found (see `processing::settle`).
+    horizon: Arc<Mutex<Option<processing::Horizon>>>,
 }
 
 impl std::fmt::Debug for CarState {
@@ -96,6 +98,7 @@ impl CarState {
             clock,
             cos,
             processing_seconds: PROCESSING_SECONDS,
+            horizon: Arc::default(),
         })
     }
 

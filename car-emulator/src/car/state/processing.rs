@@ -37,10 +37,56 @@ struct Package {
     files: Vec<String>,
 }
 
+/// What the last settling saw, so later calls can tell that nothing can be due yet
+/// without asking the database: the connection's change count then (any write since
+/// may have started processing or a deletion) and the earliest moment work was due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Horizon {
+    changes: u64,
+    due: i64,
+}
+
+/// The store's state as far as settling is concerned, read under one hold of the
+/// connection so the change count belongs to the due time found.
+fn horizon(c: &Connection) -> rusqlite::Result<Horizon> {
+    let due: Option<i64> = db::one(
+        c,
+        "SELECT MIN(at) FROM (
+             SELECT MIN(ready_at) AS at FROM car_versions WHERE status = 'Creating'
+             UNION ALL
+             SELECT MIN(delete_at) FROM car_versions WHERE status = 'Deleting')",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(Horizon {
+        changes: c.total_changes(),
+        due: due.unwrap_or(i64::MAX),
+    })
+}
+
 /// Finishes due work: versions whose processing time is over get their result, versions
 /// whose deletion time is over disappear. Called before any action reads versions.
 pub(crate) fn settle(state: &CarState) -> Result<(), ServiceError> {
     let now = state.now();
+    // The store has one connection, so its change count sees every write, whoever
+    // made it; while it stands still, what was not due at the last look becomes due
+    // only when the clock reaches the earliest due time then found.
+    let quiet = db::read(&state.store, |c| {
+        let last = *state.horizon.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(last.is_some_and(|h| h.changes == c.total_changes() && now < h.due))
+    })?;
+    if quiet {
+        return Ok(());
+    }
+    settle_due(state, now)?;
+    db::read(&state.store, |c| {
+        let found = horizon(c)?;
+        *state.horizon.lock().unwrap_or_else(|p| p.into_inner()) = Some(found);
+        Ok(())
+    })
+}
+
+fn settle_due(state: &CarState, now: i64) -> Result<(), ServiceError> {
     let due: Vec<(VersionRow, String)> = db::read(&state.store, |c| {
         let mut st = c.prepare_cached(
             "SELECT v.version_id, a.account_uin FROM car_versions v
