@@ -12,21 +12,32 @@ fn server() -> TestServer {
     TestServer::start().expect("start test server")
 }
 
-/// A valid value for a shape, nested types filled in completely.
-fn sample(shape: &Shape, name: &str) -> Value {
+/// A valid value for a member, nested types filled in completely; a string with
+/// documented values takes the first of them (the server refuses others).
+fn sample(m: &MemberMeta) -> Value {
+    sample_shape(&m.shape, m.wire_name, m.enum_name)
+}
+
+fn sample_shape(shape: &Shape, name: &str, enum_name: Option<&str>) -> Value {
     match shape {
-        Shape::String => Value::String(format!("v-{name}")),
+        Shape::String => match enum_name.and_then(car_api::meta::enum_meta) {
+            Some(e) => Value::String(e.values[0].value.to_string()),
+            None => Value::String(format!("v-{name}")),
+        },
         Shape::DateTime => json!("2026-01-01T00:00:00+08:00"),
         Shape::Int64 => json!(-3),
         Shape::UInt64 => json!(7),
         Shape::Bool => json!(true),
-        Shape::List(inner) => json!([sample(inner, name), sample(inner, &format!("{name}2"))]),
+        Shape::List(inner) => json!([
+            sample_shape(inner, name, enum_name),
+            sample_shape(inner, &format!("{name}2"), enum_name)
+        ]),
         Shape::Object(t) => {
             let t = car_api::meta::type_meta(t).expect("type");
             Value::Object(
                 t.members
                     .iter()
-                    .map(|m| (m.wire_name.to_string(), sample(&m.shape, m.wire_name)))
+                    .map(|m| (m.wire_name.to_string(), sample(m)))
                     .collect(),
             )
         }
@@ -70,7 +81,7 @@ fn required_args(a: &ActionMeta, pascal: bool) -> (Vec<String>, Value) {
     let mut args = vec![name];
     let mut body = Map::new();
     for m in a.input.iter().filter(|m| m.required) {
-        let v = sample(&m.shape, m.wire_name);
+        let v = sample(m);
         let flag = if pascal {
             format!("--{}", m.wire_name)
         } else {
@@ -143,7 +154,7 @@ fn every_member_of_a_big_action_as_flags() {
     let mut args = vec!["create-application-project".to_string()];
     let mut body = Map::new();
     for (i, m) in a.input.iter().enumerate() {
-        let v = sample(&m.shape, m.wire_name);
+        let v = sample(m);
         // Alternate spellings member by member.
         let flag = if i % 2 == 0 {
             kebab(m)

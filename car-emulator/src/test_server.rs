@@ -12,9 +12,11 @@
 //! listener that stops accepting, is recorded and makes dropping the [`TestServer`]
 //! panic, so the test that used it fails with the reason.
 //!
-//! It verifies signatures with [`signing::verify`], which rebuilds the canonical request
-//! with the signer's own code; what ties both to Tencent's is the known-answer tests in
-//! `car_api::signing` and car-api's `tests/signing_vectors.rs` and `tests/signing_verify.rs`.
+//! Its checks are the emulator's front door's own (`car::frontdoor::admit`: signature,
+//! skew, key, token, version, action, parameters), so both refuse a request alike; the
+//! signature check rebuilds the canonical request with the signer's own code, and what ties
+//! both to Tencent's is the known-answer tests in `car_api::signing` and car-api's
+//! `tests/signing_vectors.rs` and `tests/signing_verify.rs`.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -26,8 +28,10 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::{Request, Response};
 use serde_json::{json, Map, Value};
 
+use crate::car::accounts::Key;
+use crate::car::auth::Incoming;
+use crate::car::{frontdoor, Account};
 use car_api::meta::{self, Shape};
-use car_api::signing;
 
 /// The secret ID the server accepts by default.
 pub const TEST_SECRET_ID: &str = "AKIDtestserverEXAMPLE0000000000000000";
@@ -105,7 +109,6 @@ struct State {
     secret_id: String,
     secret_key: String,
     token: Option<String>,
-    max_skew: Duration,
     handler: Option<Arc<Handler>>,
     script: Mutex<VecDeque<Reply>>,
     log: Mutex<Vec<RecordedRequest>>,
@@ -125,7 +128,6 @@ pub struct TestServerBuilder {
     secret_id: String,
     secret_key: String,
     token: Option<String>,
-    max_skew: Duration,
     handler: Option<Arc<Handler>>,
     tls: bool,
 }
@@ -151,12 +153,6 @@ impl TestServerBuilder {
         self
     }
 
-    /// How far `X-TC-Timestamp` may be from the server's clock (default 5 minutes).
-    pub fn max_skew(mut self, skew: Duration) -> Self {
-        self.max_skew = skew;
-        self
-    }
-
     /// Answers requests that passed the checks and found no scripted reply.
     pub fn handler(mut self, f: impl Fn(&str, &Value) -> Reply + Send + Sync + 'static) -> Self {
         self.handler = Some(Arc::new(f));
@@ -169,7 +165,6 @@ impl TestServerBuilder {
             secret_id: self.secret_id,
             secret_key: self.secret_key,
             token: self.token,
-            max_skew: self.max_skew,
             handler: self.handler,
             script: Mutex::new(VecDeque::new()),
             log: Mutex::new(Vec::new()),
@@ -227,7 +222,6 @@ impl TestServer {
             secret_id: TEST_SECRET_ID.into(),
             secret_key: TEST_SECRET_KEY.into(),
             token: None,
-            max_skew: Duration::from_secs(300),
             handler: None,
             tls: false,
         }
@@ -443,6 +437,8 @@ async fn handle(
         })
         .collect();
     let method_ok = req.method() == hyper::Method::POST && req.uri().path() == "/";
+    let header_map = req.headers().clone();
+    let query = req.uri().query().unwrap_or_default().to_owned();
     let body = match Limited::new(req.into_body(), 10 * 1024 * 1024)
         .collect()
         .await
@@ -467,10 +463,10 @@ async fn handle(
     let action = header("x-tc-action").unwrap_or_default().to_string();
     let parsed: Option<Value> = serde_json::from_slice(&body).ok();
     let verdict = if method_ok {
-        verify(&state, &header, &body, &action, parsed.as_ref())
+        verify(&state, &header_map, &query, &body)
     } else {
         Err((
-            "UnsupportedProtocol",
+            "UnsupportedProtocol".to_string(),
             "only POST / with a JSON body is supported".to_string(),
         ))
     };
@@ -482,7 +478,7 @@ async fn handle(
         received_at: std::time::Instant::now(),
     });
     if let Err(e) = verdict {
-        return Ok(envelope(&state, Err(e)));
+        return Ok(error_envelope(&state, &e.0, &e.1));
     }
     let params = parsed.unwrap_or(Value::Null);
     let scripted = lock(&state.script).pop_front();
@@ -548,105 +544,42 @@ fn error_envelope(state: &State, code: &str, message: &str) -> Response<Full<Byt
     raw(200, body.to_string().into_bytes())
 }
 
-type Verdict = Result<(), (&'static str, String)>;
+type Verdict = Result<(), (String, String)>;
 
-/// The checks the real service makes before running an action, in its order.
-fn verify<'h>(
-    state: &State,
-    header: &dyn Fn(&str) -> Option<&'h str>,
-    body: &[u8],
-    action: &str,
-    params: Option<&Value>,
-) -> Verdict {
-    let content_type = header("content-type").unwrap_or_default();
-    if !content_type.starts_with("application/json") {
-        return Err((
-            "InvalidRequest",
-            format!("Content-Type must be application/json, got `{content_type}`"),
-        ));
-    }
-    let Some(auth) = header("authorization") else {
-        return Err((
-            "AuthFailure.InvalidAuthorization",
-            "the Authorization header is missing".into(),
-        ));
+/// The account this server's key belongs to (nothing here depends on it).
+const TEST_UIN: &str = "100000000001";
+const TEST_APP_ID: u64 = 1_250_000_000;
+
+/// The checks the real service makes before running an action: the emulator's own
+/// (`car::frontdoor::admit`), with this server's one key pair.
+fn verify(state: &State, headers: &hyper::HeaderMap, query: &str, body: &[u8]) -> Verdict {
+    let key = Key {
+        secret_id: state.secret_id.clone(),
+        secret_key: state.secret_key.clone(),
+        account: Account {
+            uin: TEST_UIN.into(),
+            app_id: TEST_APP_ID,
+        },
+        // The token never expires here: the tests of expiry use the emulator's clock.
+        temporary: state.token.clone().map(|t| (t, i64::MAX)),
     };
-    let Some(ts) = header("x-tc-timestamp").and_then(|t| t.parse::<i64>().ok()) else {
-        return Err((
-            "InvalidParameter",
-            "X-TC-Timestamp must be a Unix time in seconds".into(),
-        ));
+    let incoming = Incoming {
+        method: "POST",
+        path: "/",
+        query,
+        headers,
+        body,
     };
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    if (now - ts).unsigned_abs() > state.max_skew.as_secs() {
-        return Err((
-            "AuthFailure.SignatureExpire",
-            format!("the request timestamp {ts} is too far from the server time {now}"),
-        ));
-    }
-    let parts = signing::Authorization::parse(auth).map_err(|e| (e.error_code(), e.to_string()))?;
-    if parts.secret_id() != state.secret_id {
-        return Err((
-            "AuthFailure.SecretIdNotFound",
-            "the SecretId is not known".into(),
-        ));
-    }
-    let received = signing::ReceivedRequest {
-        method: "POST",
-        path: "/",
-        query: "",
-        timestamp: ts,
-        body,
-    };
-    signing::verify(&parts, &state.secret_key, meta_service(), &received, header)
-        .map_err(|e| (e.error_code(), e.to_string()))?;
-    if let Some(token) = &state.token {
-        if header("x-tc-token") != Some(token.as_str()) {
-            return Err((
-                "AuthFailure.TokenFailure",
-                "the X-TC-Token is missing or not valid".into(),
-            ));
-        }
-    }
-    let version = header("x-tc-version").unwrap_or_default();
-    if version != car_api::metadata::SERVICE.version {
-        return Err((
-            "NoSuchVersion",
-            format!("version `{version}` does not exist"),
-        ));
-    }
-    let Some(action_meta) = meta::action(action) else {
-        return Err((
-            "InvalidAction",
-            format!("the action `{action}` does not exist"),
-        ));
-    };
-    let Some(params) = params else {
-        return Err((
-            "InvalidParameter.JsonParseError",
-            "the request body is not valid JSON".into(),
-        ));
-    };
-    let problems = car_api::params::check(action_meta, params);
-    if let Some(p) = problems.first() {
-        use car_api::params::ProblemKind;
-        let code = match p.kind {
-            ProblemKind::Missing => "MissingParameter",
-            ProblemKind::Unknown { .. } => "UnknownParameter",
-            ProblemKind::WrongType { .. } | ProblemKind::NotAnObject { .. } => {
-                "InvalidParameterValue"
-            }
-        };
-        return Err((code, p.to_string()));
-    }
-    Ok(())
-}
-
-fn meta_service() -> &'static str {
-    car_api::metadata::SERVICE.name
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    frontdoor::admit(
+        |id| (id == key.secret_id).then(|| key.clone()),
+        now,
+        &incoming,
+    )
+    .map(|_| ())
+    .map_err(|e| (e.code().code().to_string(), e.message().to_string()))
 }
 
 /// A plausible success answer for `action`, made from the spec's output members.
@@ -696,6 +629,7 @@ mod tests {
     use std::io::{Read, Write};
 
     use super::*;
+    use car_api::signing;
 
     /// Sends one correctly signed request by hand and reads until the server closes.
     fn send_signed(server: &TestServer) -> String {

@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use car_api::service::ServiceError;
 use car_api::signing::{self, Authorization, ReceivedRequest};
 
-use crate::car::accounts::{Accounts, Key};
+use crate::car::accounts::Key;
 
 /// How far `X-TC-Timestamp` may be from the server's clock: five minutes, as Tencent's
 /// "Signature v3" page says.
@@ -33,9 +33,10 @@ impl Incoming<'_> {
     }
 }
 
-/// Checks the request's signature and returns the key that made it.
+/// Checks the request's signature and returns the key that made it; `find` looks a
+/// SecretId up among the keys accepted.
 pub fn authenticate(
-    accounts: &Accounts,
+    find: impl Fn(&str) -> Option<Key>,
     now: i64,
     service: &str,
     request: &Incoming<'_>,
@@ -77,7 +78,7 @@ pub fn authenticate(
     }
     let parsed = Authorization::parse(authorization)
         .map_err(|e| ServiceError::new(e.error_code(), e.to_string()))?;
-    let Some(key) = accounts.find(parsed.secret_id()) else {
+    let Some(key) = find(parsed.secret_id()) else {
         return Err(ServiceError::new(
             "AuthFailure.SecretIdNotFound",
             format!(

@@ -11,13 +11,13 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method};
 use axum::response::Response;
 use axum::Router;
-use car_api::meta;
+use car_api::meta::{self, ActionMeta};
 use car_api::service::{dispatch, CarService, ServiceError};
 use http_body_util::{BodyExt, Limited};
 use rand::Rng;
 use serde_json::{json, Value};
 
-use crate::car::accounts::Accounts;
+use crate::car::accounts::{Accounts, Key};
 use crate::car::auth::{self, Incoming};
 use crate::car::rate_limit::RateLimiter;
 use crate::car::{params, CallContext};
@@ -107,41 +107,10 @@ where
     };
     let now = door.clock.now();
     let now_secs = door.clock.unix_seconds();
-    let key = match auth::authenticate(
-        &door.accounts,
-        now_secs,
-        car_api::metadata::SERVICE.name,
-        &incoming,
-    ) {
-        Ok(k) => k,
+    let (key, action, params) = match admit(|id| door.accounts.find(id), now_secs, &incoming) {
+        Ok(admitted) => admitted,
         Err(e) => return Answer::Api(Err(e)),
     };
-    let version = incoming.header("x-tc-version").unwrap_or_default();
-    if version != car_api::metadata::SERVICE.version {
-        return Answer::Api(Err(ServiceError::new(
-            "NoSuchVersion",
-            format!(
-                "version `{version}` of car does not exist; this emulator serves {}",
-                car_api::metadata::SERVICE.version
-            ),
-        )));
-    }
-    let action_name = incoming.header("x-tc-action").unwrap_or_default();
-    let Some(action) = meta::action(action_name) else {
-        return Answer::Api(Err(ServiceError::invalid_action(action_name)));
-    };
-    let params: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return Answer::Api(Err(ServiceError::new(
-                "InvalidParameter",
-                format!("the request body is not valid JSON: {e}"),
-            )))
-        }
-    };
-    if let Err(e) = params::check(action, &params) {
-        return Answer::Api(Err(e));
-    }
     if let Some(kind) = door.faults.take(Side::Car, action.name) {
         if let FaultKind::Delay(d) = kind {
             tokio::time::sleep(d).await;
@@ -181,6 +150,39 @@ where
             format!("{name} failed inside the emulator: {e}"),
         ))
     }))
+}
+
+/// The checks the service makes before it runs an action, in its order: the caller
+/// (signature, skew, key, token), the API version, the action, the JSON body and its
+/// parameters. Shared with the scripted [`crate::test_server`], so both refuse alike.
+pub fn admit(
+    find: impl Fn(&str) -> Option<Key>,
+    now_secs: i64,
+    incoming: &Incoming<'_>,
+) -> Result<(Key, &'static ActionMeta, Value), ServiceError> {
+    let key = auth::authenticate(find, now_secs, car_api::metadata::SERVICE.name, incoming)?;
+    let version = incoming.header("x-tc-version").unwrap_or_default();
+    if version != car_api::metadata::SERVICE.version {
+        return Err(ServiceError::new(
+            "NoSuchVersion",
+            format!(
+                "version `{version}` of car does not exist; this emulator serves {}",
+                car_api::metadata::SERVICE.version
+            ),
+        ));
+    }
+    let action_name = incoming.header("x-tc-action").unwrap_or_default();
+    let Some(action) = meta::action(action_name) else {
+        return Err(ServiceError::invalid_action(action_name));
+    };
+    let params: Value = serde_json::from_slice(incoming.body).map_err(|e| {
+        ServiceError::new(
+            "InvalidParameter",
+            format!("the request body is not valid JSON: {e}"),
+        )
+    })?;
+    params::check(action, &params)?;
+    Ok((key, action, params))
 }
 
 fn throttled(action: &str, per_second: u32) -> ServiceError {
