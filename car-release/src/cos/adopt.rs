@@ -9,11 +9,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::checkpoint::{self, FileIdentity, Record};
-use super::client::{default_endpoint, CosClient, ListedUpload};
+use super::client::ListedUpload;
 use super::credentials::CredentialSource;
 use super::error::CosError;
 use super::plan::PartPlan;
-use super::upload::{Target, UploadOptions};
+use super::upload::{client_for, Target, UploadOptions};
 
 /// The newest unfinished upload of exactly `key` among `uploads`. `Initiated` is an
 /// ISO-8601 time in one format, so its text orders like the time.
@@ -47,18 +47,7 @@ pub async fn adopt_unfinished_upload(
         return Ok(None);
     }
     let plan = PartPlan::new(identity.size, options.part_size)?;
-    let endpoint = target
-        .endpoint
-        .clone()
-        .unwrap_or_else(|| default_endpoint(&target.bucket, &target.region));
-    let client = CosClient::new(
-        &options.http,
-        &endpoint,
-        credentials,
-        options.now.clone(),
-        options.retry.clone(),
-    )?
-    .renew_before(options.renew_before_secs);
+    let client = client_for(target, credentials, options)?;
     let uploads = client.list_uploads(&target.key).await?;
     let Some(found) = newest(&uploads, &target.key) else {
         return Ok(None);

@@ -148,19 +148,7 @@ pub async fn upload_file(
             given: options.multipart_threshold.to_string(),
         });
     }
-    let endpoint = target
-        .endpoint
-        .clone()
-        .unwrap_or_else(|| default_endpoint(&target.bucket, &target.region));
-    let client = CosClient::new(
-        &options.http,
-        &endpoint,
-        credentials,
-        options.now.clone(),
-        options.retry.clone(),
-    )?
-    .renew_before(options.renew_before_secs)
-    .with_progress(options.progress.clone());
+    let client = client_for(target, credentials, options)?.with_progress(options.progress.clone());
     let identity = FileIdentity::of(path)?;
     let started = Instant::now();
     let client = Arc::new(client);
@@ -204,6 +192,27 @@ struct Tap {
 ///
 /// Each chunk is read by a blocking task straight into the buffer that goes on the wire:
 /// one copy out of the page cache, none in between.
+/// A COS client for `target` (its endpoint, or the bucket's public host) with the
+/// options' HTTP settings, clock, retries and renewal margin.
+pub(super) fn client_for(
+    target: &Target,
+    credentials: Arc<dyn CredentialSource>,
+    options: &UploadOptions,
+) -> Result<CosClient, CosError> {
+    let endpoint = target
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| default_endpoint(&target.bucket, &target.region));
+    Ok(CosClient::new(
+        &options.http,
+        &endpoint,
+        credentials,
+        options.now.clone(),
+        options.retry.clone(),
+    )?
+    .renew_before(options.renew_before_secs))
+}
+
 fn part_body(
     path: PathBuf,
     offset: u64,
